@@ -1,0 +1,129 @@
+"""A plain multilayer perceptron: ``depth`` layers of Dense + activation, then a linear readout.
+
+.. math::
+    h_l = x_{l-1} W_l + b_l, \\qquad x_l = \\phi(h_l) \\; (+\\, x_{l-1} \\text{ if residual}, l \\ge 1),
+    \\qquad \\hat y = x_{L-1} W_{\\mathrm{out}} + b_{\\mathrm{out}}
+
+with ``x_{-1} = x``, ``l = 0`` the input side, ``W_l ~ init(fan_in, fan_out) * weight_scale``
+and ``b_l ~ N(0, bias_scale**2)``. The readout is drawn the same way and is not counted in
+``depth``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import jax
+import jax.numpy as jnp
+
+from gradviz import _checks, activations, init
+
+NORMS = (None,)  # normalisation layers come with the lessons that teach them
+
+
+@dataclasses.dataclass(frozen=True)
+class MLPConfig:
+    """Frozen, hashable description of an MLP; validated on construction."""
+
+    depth: int = 10               # number of Dense + activation layers (readout not counted)
+    width: int = 64               # units per hidden layer
+    activation: str = "tanh"      # a name in gradviz.activations.NAMES
+    init: str = "lecun"           # a name in gradviz.init.NAMES
+    weight_scale: float = 1.0     # s in W = s * W0; with lecun, sigma_w = s
+    bias_scale: float = 0.0       # biases ~ N(0, bias_scale**2); sigma_b = bias_scale
+    residual: bool = False        # x_l = x_{l-1} + phi(h_l) for the square layers l >= 1
+    norm: str | None = None       # normalisation layer; see NORMS
+    in_dim: int = 16              # input features
+    out_dim: int = 1              # regression targets
+    init_std: float = 0.01        # std of init="normal"
+
+    def __post_init__(self):
+        _checks.integer("depth", self.depth, low=1)
+        _checks.integer("width", self.width, low=1)
+        _checks.integer("in_dim", self.in_dim, low=1)
+        _checks.integer("out_dim", self.out_dim, low=1)
+        _checks.one_of("activation", self.activation, activations.NAMES)
+        _checks.one_of("init", self.init, init.NAMES)
+        _checks.real("weight_scale", self.weight_scale, low=0.0)
+        _checks.real("bias_scale", self.bias_scale, low=0.0)
+        _checks.real("init_std", self.init_std, low=0.0)
+        if not isinstance(self.residual, bool):
+            raise ValueError(f"residual={self.residual!r} must be True or False")
+        _checks.one_of("norm", self.norm, NORMS)
+
+    @property
+    def sigma_w(self) -> float:
+        """Mean-field weight scale of the square hidden layers."""
+        return init.sigma_w(self.init, self.width, self.width,
+                            weight_scale=self.weight_scale, std=self.init_std)
+
+
+def init_mlp(cfg: MLPConfig, key) -> list[dict]:
+    """Draw parameters: a list of ``depth + 1`` layers ``{"w": (fan_in, fan_out), "b": (fan_out,)}``.
+
+    The last entry is the linear readout.
+    """
+    if not isinstance(cfg, MLPConfig):
+        raise ValueError(f"cfg={cfg!r} must be an MLPConfig")
+    dims = [cfg.in_dim] + [cfg.width] * cfg.depth + [cfg.out_dim]
+    keys = jax.random.split(key, 2 * (cfg.depth + 1))
+    params = []
+    for l, (fan_in, fan_out) in enumerate(zip(dims[:-1], dims[1:])):
+        w = init.draw(cfg.init, keys[2 * l], fan_in, fan_out,
+                      weight_scale=cfg.weight_scale, std=cfg.init_std)  # (fan_in, fan_out)
+        b = cfg.bias_scale * jax.random.normal(keys[2 * l + 1], (fan_out,))  # (fan_out,)
+        params.append({"w": w, "b": b})
+    return params
+
+
+def apply_mlp(params: list[dict], x, cfg: MLPConfig):
+    """Forward pass, ``x: (batch, in_dim) -> (batch, out_dim)``; readable reference."""
+    phi = activations.get(cfg.activation)
+    h = x
+    for l, layer in enumerate(params[:-1]):
+        z = phi(h @ layer["w"] + layer["b"])  # (batch, width)
+        h = h + z if (cfg.residual and l >= 1) else z
+    return h @ params[-1]["w"] + params[-1]["b"]  # (batch, out_dim)
+
+
+def stack_params(params: list[dict]) -> dict:
+    """The one conversion to the stacked form the fast probe uses.
+
+    Returns ``{"first": layer 0, "hidden": {"w": (depth - 1, W, W), "b": (depth - 1, W)},
+    "readout": last layer}``. A network of depth 1 gets one zero hidden layer (never used),
+    so the stacked arrays are never empty.
+    """
+    hidden = params[1:-1]
+    if not hidden:
+        width = params[0]["w"].shape[1]
+        hidden = [{"w": jnp.zeros((width, width), params[0]["w"].dtype),
+                   "b": jnp.zeros((width,), params[0]["b"].dtype)}]
+    return {
+        "first": params[0],
+        "hidden": {"w": jnp.stack([p["w"] for p in hidden]),
+                   "b": jnp.stack([p["b"] for p in hidden])},
+        "readout": params[-1],
+    }
+
+
+@functools.partial(jax.jit, static_argnames=("in_dim", "width", "out_dim", "max_depth"))
+def init_mlp_stacked(key, init_index, std, *, in_dim, width, out_dim, max_depth):
+    """Stacked parameters for every depth up to ``max_depth``, at ``weight_scale = 1``.
+
+    ``init_index`` (into ``gradviz.init.NAMES``) and ``std`` are traced, so one compiled
+    function draws every scheme. Biases are standard normal: scale them with ``b_mult``.
+    Layer ``l`` is the same array whatever depth is later used, so changing the depth
+    never redraws weights. Returns the :func:`stack_params` layout.
+    """
+    k_first, k_hidden, k_out, k_bias = jax.random.split(key, 4)
+    kb = jax.random.split(k_bias, 3)
+    hidden = max(max_depth - 1, 1)
+    return {
+        "first": {"w": init.draw_stack(init_index, k_first, 1, in_dim, width, std=std)[0],
+                  "b": jax.random.normal(kb[0], (width,))},
+        "hidden": {"w": init.draw_stack(init_index, k_hidden, hidden, width, width, std=std),
+                   "b": jax.random.normal(kb[1], (hidden, width))},
+        "readout": {"w": init.draw_stack(init_index, k_out, 1, width, out_dim, std=std)[0],
+                    "b": jax.random.normal(kb[2], (out_dim,))},
+    }

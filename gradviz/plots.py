@@ -1,0 +1,120 @@
+"""Plotly figure builders: data in, ``go.Figure`` out. No gradients, widgets or globals.
+
+Per-layer magnitudes go on a log axis. Values that a log axis cannot show are drawn
+as markers, never dropped: inf/nan at the top edge ("overflowed float32"), exact
+zeros at the bottom edge, each with a note, so an exploding or dead network never
+leaves a blank or broken plot.
+
+Every builder comes as a pair: ``*_update(...)`` returns plain trace and layout
+dicts (cheap, used by widgets to update a FigureWidget in place) and ``*_figure(...)``
+builds a ``go.Figure`` from them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+
+# One style per series name; unknown names cycle through the palette.
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
+_DASH = {"prediction": "dot", "after": "dash"}
+OVERFLOW_COLOR = "#d62728"
+
+
+def _style(name: str, i: int) -> dict:
+    dash = next((d for key, d in _DASH.items() if key in name), "solid")
+    color = "black" if "prediction" in name else PALETTE[i % len(PALETTE)]
+    return {"mode": "lines+markers" if dash == "solid" else "lines",
+            "line": {"color": color, "dash": dash, "width": 2},
+            "marker": {"size": 4}}
+
+
+def _log_range(series) -> tuple[float, float]:
+    """log10 axis range covering every finite positive value, padded."""
+    vals = np.concatenate([np.asarray(v, dtype=float).ravel() for v in series if v is not None]
+                          or [np.array([])])
+    good = vals[np.isfinite(vals) & (vals > 0)]
+    if good.size == 0:
+        return -1.0, 1.0
+    lo, hi = math.log10(good.min()), math.log10(good.max())
+    pad = max(0.3, 0.08 * (hi - lo))
+    return lo - pad, hi + pad
+
+
+def layer_norms_update(series: dict, *, xlabel: str = "layer l (0 = input side)") -> tuple:
+    """Trace and layout updates for per-layer magnitudes on a log axis.
+
+    Args:
+        series: ``{name: values or None}``; values are ``(depth,)`` arrays that may hold
+            inf, nan or 0. ``None`` draws an empty trace (keeps the trace count fixed).
+
+    Returns:
+        ``(traces, layout)``: ``len(series) + 2`` trace dicts (the series, then the
+        non-finite markers, then the zero markers) and a layout dict.
+    """
+    lo, hi = _log_range(series.values())
+    top, bottom = 10 ** (hi - 0.04 * (hi - lo)), 10 ** (lo + 0.04 * (hi - lo))
+    traces, bad_x, bad_y, bad_text, zero_x, zero_y, zero_text, notes = ([] for _ in range(8))
+    for name, values in series.items():
+        if values is None:
+            traces.append({"name": name, "x": [], "y": []})
+            continue
+        v = np.asarray(values, dtype=float)
+        layers = np.arange(v.size)
+        finite_pos = np.isfinite(v) & (v > 0)
+        traces.append({"name": name, "x": layers.tolist(),
+                       "y": [float(a) if ok else None for a, ok in zip(v, finite_pos)]})
+        bad = np.flatnonzero(~np.isfinite(v))
+        zero = np.flatnonzero(v == 0)
+        bad_x += bad.tolist()
+        bad_y += [top] * bad.size
+        bad_text += [f"{name}: {v[k]} at layer {k}" for k in bad]
+        zero_x += zero.tolist()
+        zero_y += [bottom] * zero.size
+        zero_text += [f"{name}: exactly 0 at layer {k}" for k in zero]
+        if bad.size:
+            notes.append(f"{name}: gradient overflowed float32 (inf/nan) at "
+                         f"{bad.size} layer(s), first at layer {bad.min()}")
+        if zero.size:
+            notes.append(f"{name}: exactly 0 at {zero.size} layer(s), first at layer {zero.min()}")
+    traces.append({"name": "inf / nan (overflow)", "x": bad_x, "y": bad_y, "text": bad_text})
+    traces.append({"name": "exactly 0", "x": zero_x, "y": zero_y, "text": zero_text})
+    layout = {
+        "yaxis": {"type": "log", "range": [lo, hi], "title": {"text": "norm (log scale)"},
+                  "exponentformat": "power"},
+        "xaxis": {"title": {"text": xlabel}},
+        "annotations": [{"text": "<br>".join(notes), "showarrow": False, "xref": "paper",
+                         "yref": "paper", "x": 0.01, "y": 0.99, "xanchor": "left",
+                         "yanchor": "top", "align": "left",
+                         "font": {"color": OVERFLOW_COLOR, "size": 12}}],
+    }
+    return traces, layout
+
+
+def layer_norms_figure(series: dict, *, title: str = "", **kwargs) -> go.Figure:
+    """Per-layer magnitudes on a log axis (see :func:`layer_norms_update`)."""
+    traces, layout = layer_norms_update(series, **kwargs)
+    n = len(series)
+    data = [go.Scatter(**_style(name, i), **t) for i, (name, t) in enumerate(zip(series, traces))]
+    data.append(go.Scatter(mode="markers", hoverinfo="text", **traces[n],
+                           marker={"symbol": "x", "size": 11, "color": OVERFLOW_COLOR}))
+    data.append(go.Scatter(mode="markers", hoverinfo="text", **traces[n + 1],
+                           marker={"symbol": "triangle-down", "size": 9, "color": "gray"}))
+    fig = go.Figure(data=data)
+    fig.update_layout(template="plotly_white", height=420, margin={"l": 60, "r": 20, "t": 50,
+                      "b": 50}, title={"text": title}, legend={"orientation": "h", "y": -0.2},
+                      **layout)
+    return fig
+
+
+def apply_update(fig, traces: list[dict], layout: dict) -> None:
+    """Write ``traces``/``layout`` from an ``*_update`` function into ``fig`` in place.
+
+    ``fig`` is usually a ``go.FigureWidget``; one ``batch_update`` sends one message.
+    """
+    with fig.batch_update():
+        for trace, new in zip(fig.data, traces):
+            trace.update(new)
+        fig.update_layout(layout)

@@ -1,0 +1,203 @@
+"""Per-layer gradient probes: the one place in gradviz that calls ``jax.grad`` / ``jax.vjp``.
+
+Backpropagation is a loop of vector-Jacobian products, and the fast probe writes it as one:
+for ``l = L-1, ..., 0``
+
+.. math::
+    \\delta_l = \\frac{\\partial L}{\\partial h_l} = \\phi'(h_l) \\odot g_l, \\qquad
+    \\frac{\\partial L}{\\partial W_l} = x_{l-1}^\\top \\delta_l, \\qquad
+    g_{l-1} = \\delta_l W_l^\\top \\; (+\\, g_l \\text{ if residual})
+
+with ``g_l = dL/dx_l``. Depth, activation, weight and bias scales and the clipping
+threshold are all traced arguments of a single jitted function, so a widget can move any
+of them without a recompile; the loops are ``lax.while_loop`` with the exact depth as their
+trip count, so a shallow network costs what a shallow network costs. A test checks every
+number against ``jax.grad`` of :func:`gradviz.models.mlp.apply_mlp` and finite differences.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from gradviz import _checks, activations
+from gradviz.models.mlp import MLPConfig, init_mlp, stack_params
+
+_PHIS = [activations.ACTIVATIONS[n] for n in activations.NAMES]
+
+
+def _act(index, h):
+    """``phi(h)`` for the activation ``NAMES[index]`` (index may be traced)."""
+    return lax.switch(index, _PHIS, h)
+
+
+def _act_vjp(index, h, g):
+    """``phi'(h) * g``, the activation's vector-Jacobian product."""
+    branches = [lambda h, g, f=f: jax.vjp(f, h)[1](g)[0] for f in _PHIS]
+    return lax.switch(index, branches, h, g)
+
+
+def _readout_loss(w, b, x, y):
+    """Mean squared error of the linear readout ``x @ w + b``."""
+    return jnp.mean((x @ w + b - y) ** 2)
+
+
+@jax.jit
+def probe_stacked(stack, x, y, depth, act_index, w_mult=1.0, b_mult=1.0,
+                  clip_norm=-1.0, residual=False):
+    """Per-layer gradient statistics of the stacked MLP, all arguments but shapes traced.
+
+    Args:
+        stack: :func:`~gradviz.models.mlp.stack_params` output; ``hidden`` holds at least
+            ``depth - 1`` layers (extra ones are ignored).
+        x: ``(batch, in_dim)`` inputs; y: ``(batch, out_dim)`` targets.
+        depth: number of layers to use, ``1 <= depth <= 1 + len(hidden)``.
+        act_index: index into ``gradviz.activations.NAMES``.
+        w_mult, b_mult: every weight is ``w_mult * w`` and every bias ``b_mult * b``.
+        clip_norm: threshold of ``optax.clip_by_global_norm``; ``<= 0`` means no clipping.
+        residual: add the skip connection on layers ``l >= 1``.
+
+    Returns:
+        dict of arrays padded to ``max_depth = 1 + len(hidden)`` (entries past ``depth``
+        are 0): ``weight_grad_norms``, ``clipped_weight_grad_norms``,
+        ``activation_grad_norms``, ``activation_stds``; scalars ``loss``, ``global_norm``.
+    """
+    first, hidden, out = stack["first"], stack["hidden"], stack["readout"]
+    max_depth = hidden["w"].shape[0] + 1
+    batch, width = x.shape[0], first["w"].shape[1]
+    zeros = jnp.zeros((max_depth,), x.dtype)
+
+    # Forward: keep pre-activations H and post-activations X of every layer.
+    h0 = w_mult * (x @ first["w"]) + b_mult * first["b"]  # (batch, width)
+    x0 = _act(act_index, h0)
+    H = jnp.zeros((max_depth, batch, width), x.dtype).at[0].set(h0)
+    X = jnp.zeros((max_depth, batch, width), x.dtype).at[0].set(x0)
+    stds = zeros.at[0].set(jnp.std(x0))
+
+    def forward(carry):
+        l, xl, H, X, stds = carry
+        h = w_mult * (xl @ hidden["w"][l - 1]) + b_mult * hidden["b"][l - 1]  # (batch, width)
+        xn = _act(act_index, h) + jnp.where(residual, xl, 0.0)
+        return l + 1, xn, H.at[l].set(h), X.at[l].set(xn), stds.at[l].set(jnp.std(xn))
+
+    _, x_last, H, X, stds = lax.while_loop(
+        lambda c: c[0] < depth, forward, (1, x0, H, X, stds))
+
+    # Readout and its gradients.
+    loss, (g_wo, g_bo, g) = jax.value_and_grad(_readout_loss, argnums=(0, 1, 2))(
+        w_mult * out["w"], b_mult * out["b"], x_last, y)
+    sq_sum = jnp.sum(g_wo**2) + jnp.sum(g_bo**2)
+
+    # Backward through the hidden layers l = depth-1, ..., 1.
+    def backward(carry):
+        l, g, gw, gh, sq = carry
+        delta = _act_vjp(act_index, H[l], g)  # (batch, width) = dL/dh_l
+        dw = X[l - 1].T @ delta  # (width, width)
+        db = jnp.sum(delta, axis=0)
+        g_prev = w_mult * (delta @ hidden["w"][l - 1].T) + jnp.where(residual, g, 0.0)
+        sq = sq + jnp.sum(dw**2) + jnp.sum(db**2)
+        return (l - 1, g_prev, gw.at[l].set(jnp.sqrt(jnp.sum(dw**2))),
+                gh.at[l].set(jnp.sqrt(jnp.sum(delta**2))), sq)
+
+    _, g, gw, gh, sq_sum = lax.while_loop(
+        lambda c: c[0] >= 1, backward, (depth - 1, g, zeros, zeros, sq_sum))
+
+    # Layer 0 reads the inputs.
+    delta = _act_vjp(act_index, H[0], g)
+    dw, db = x.T @ delta, jnp.sum(delta, axis=0)
+    sq_sum = sq_sum + jnp.sum(dw**2) + jnp.sum(db**2)
+    gw = gw.at[0].set(jnp.sqrt(jnp.sum(dw**2)))
+    gh = gh.at[0].set(jnp.sqrt(jnp.sum(delta**2)))
+
+    # optax.clip_by_global_norm: g * c / ||g|| when ||g|| >= c, else g unchanged.
+    global_norm = jnp.sqrt(sq_sum)
+    clipped = jnp.where((clip_norm <= 0) | (global_norm < clip_norm), gw,
+                        gw / global_norm * clip_norm)
+    return {"weight_grad_norms": gw, "clipped_weight_grad_norms": clipped,
+            "activation_grad_norms": gh, "activation_stds": stds,
+            "loss": loss, "global_norm": global_norm}
+
+
+@dataclasses.dataclass(frozen=True)
+class ProbeResult:
+    """Per-layer gradient statistics of one network on one batch (numpy, length ``depth``)."""
+
+    weight_grad_norms: np.ndarray      # ||dL/dW_l||_F, l = 0 is the input side
+    activation_grad_norms: np.ndarray  # ||dL/dh_l|| of each layer's pre-activation
+    activation_stds: np.ndarray        # std of each layer's post-activation
+    loss: float
+    global_norm: float                 # ||dL/dtheta|| over all parameters, readout included
+    clipped_weight_grad_norms: np.ndarray  # after optax.clip_by_global_norm(clip_norm)
+
+
+def default_batch(cfg: MLPConfig, seed: int, batch_size: int):
+    """Standard-normal inputs ``(batch_size, in_dim)`` and targets ``(batch_size, out_dim)``."""
+    kx, ky = jax.random.split(jax.random.fold_in(jax.random.PRNGKey(seed), 1))
+    return (jax.random.normal(kx, (batch_size, cfg.in_dim)),
+            jax.random.normal(ky, (batch_size, cfg.out_dim)))
+
+
+def probe_mlp(cfg: MLPConfig, params=None, x=None, y=None, seed: int = 0,
+              batch_size: int = 256, clip_norm: float | None = None) -> ProbeResult:
+    """Measure per-layer gradients of the MSE loss with one backward pass.
+
+    Args:
+        cfg: the network; params: from :func:`init_mlp` (default: drawn from ``seed``).
+        x: ``(batch, in_dim)``; y: ``(batch, out_dim)`` float targets (default:
+            standard normal, drawn from ``seed``).
+        clip_norm: if given, also report norms after ``optax.clip_by_global_norm``.
+    """
+    if not isinstance(cfg, MLPConfig):
+        raise ValueError(f"cfg={cfg!r} must be an MLPConfig")
+    seed = _checks.integer("seed", seed, low=0)
+    batch_size = _checks.integer("batch_size", batch_size, low=1)
+    if clip_norm is not None:
+        clip_norm = _checks.real("clip_norm", clip_norm, low=0.0, inclusive=False)
+    if params is None:
+        params = init_mlp(cfg, jax.random.PRNGKey(seed))
+    _check_params(cfg, params)
+    if (x is None) != (y is None):
+        raise ValueError("x and y must be given together (or both left as None)")
+    if x is None:
+        x, y = default_batch(cfg, seed, batch_size)
+    x, y = _check_batch(cfg, x, y)
+    out = probe_stacked(stack_params(params), x, y, cfg.depth,
+                        activations.NAMES.index(cfg.activation),
+                        clip_norm=-1.0 if clip_norm is None else clip_norm,
+                        residual=cfg.residual)
+    out = jax.device_get(out)
+    d = cfg.depth
+    return ProbeResult(
+        weight_grad_norms=np.asarray(out["weight_grad_norms"][:d]),
+        activation_grad_norms=np.asarray(out["activation_grad_norms"][:d]),
+        activation_stds=np.asarray(out["activation_stds"][:d]),
+        loss=float(out["loss"]),
+        global_norm=float(out["global_norm"]),
+        clipped_weight_grad_norms=np.asarray(out["clipped_weight_grad_norms"][:d]),
+    )
+
+
+def _check_params(cfg, params):
+    expected = [(cfg.in_dim, cfg.width)] + [(cfg.width, cfg.width)] * (cfg.depth - 1) + [
+        (cfg.width, cfg.out_dim)]
+    shapes = [tuple(np.shape(p.get("w"))) if isinstance(p, dict) else None
+              for p in params] if isinstance(params, (list, tuple)) else None
+    if shapes != expected:
+        raise ValueError(f"params has weight shapes {shapes}; cfg expects {expected} "
+                         "(use init_mlp(cfg, key))")
+
+
+def _check_batch(cfg, x, y):
+    x, y = jnp.asarray(x), jnp.asarray(y)
+    for name, arr, dim in (("x", x, cfg.in_dim), ("y", y, cfg.out_dim)):
+        if arr.ndim != 2 or arr.shape[1] != dim:
+            raise ValueError(f"{name} has shape {arr.shape}; expected (batch, {dim})")
+        if not jnp.issubdtype(arr.dtype, jnp.floating):
+            raise ValueError(f"{name} has dtype {arr.dtype}; expected a float dtype")
+    if x.shape[0] != y.shape[0]:
+        raise ValueError(f"x has {x.shape[0]} rows but y has {y.shape[0]}; they must match")
+    return x, y

@@ -1,0 +1,137 @@
+"""Mean-field predictions for deep random networks, and simple bounds.
+
+For a layer with ``Var(W) = sigma_w**2 / fan_in`` and ``Var(b) = sigma_b**2``, the
+pre-activation variance ``q_l`` and the backward gain ``chi`` obey (z ~ N(0, 1))
+
+.. math::
+    q_{l+1} = \\sigma_w^2\\, \\mathbb{E}[\\phi(\\sqrt{q_l} z)^2] + \\sigma_b^2, \\qquad
+    \\chi(q) = \\sigma_w^2\\, \\mathbb{E}[\\phi'(\\sqrt{q} z)^2],
+
+and ``E||dL/dh_l||^2 = chi(q_l) * E||dL/dh_{l+1}||^2``: gradients vanish when ``chi < 1``
+and explode when ``chi > 1``. The expectations use Gauss-Hermite quadrature (numpy's
+``hermegauss``); linear and (leaky) ReLU use their closed forms.
+
+References:
+    Poole et al. 2016, arXiv:1606.05340. Schoenholz et al. 2017, arXiv:1611.01232.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+from numpy.polynomial.hermite_e import hermegauss
+
+from gradviz import _checks, activations
+
+_NODES, _WEIGHTS = hermegauss(200)            # even count: no node on the ReLU kink
+_WEIGHTS = _WEIGHTS / math.sqrt(2 * math.pi)  # E[f(z)] = sum(w * f(nodes))
+_Q_MAX = 1e30                                 # variances beyond this count as infinite
+_PROFILE_LEN = 128                            # profiles up to this depth share one compile
+
+# Closed forms for positively homogeneous activations: E[phi(sqrt(q) z)^2] = a * q and
+# E[phi'(sqrt(q) z)^2] = a, with a = (1 + slope**2) / 2 (slope 1 for linear, 0 for relu).
+_HOMOGENEOUS = {"linear": 1.0, "relu": 0.5, "leaky_relu": (1 + activations.LEAKY_SLOPE**2) / 2}
+
+
+def _check(activation, sigma_w, sigma_b):
+    _checks.one_of("activation", activation, activations.NAMES)
+    _checks.real("sigma_w", sigma_w, low=0.0)
+    _checks.real("sigma_b", sigma_b, low=0.0)
+
+
+def _moments(act_index, q):
+    """``(E[phi(sqrt(q) z)**2], E[phi'(sqrt(q) z)**2])``, z ~ N(0, 1), by quadrature."""
+    x = jnp.sqrt(q) * _NODES  # (nodes,)
+    branches = [lambda x, f=f: (f(x), jax.jvp(f, (x,), (jnp.ones_like(x),))[1])
+                for f in (activations.ACTIVATIONS[n] for n in activations.NAMES)]
+    phi, dphi = lax.switch(act_index, branches, x)
+    return _WEIGHTS @ phi**2, _WEIGHTS @ dphi**2
+
+
+@functools.partial(jax.jit, static_argnames="n")
+def _iterate(act_index, sigma_w, sigma_b, q0, n):
+    """``n`` steps of the variance map from ``q0``: ``(q_l, chi(q_l))``, each ``(n,)``."""
+    def step(q, _):
+        m_phi, m_dphi = _moments(act_index, q)
+        q_next = jnp.minimum(sigma_w**2 * m_phi + sigma_b**2, _Q_MAX)
+        return q_next, (q, sigma_w**2 * m_dphi)
+
+    _, (qs, chis) = lax.scan(step, jnp.minimum(q0, _Q_MAX), None, length=n)
+    return qs, chis
+
+
+def _run(activation, sigma_w, sigma_b, q0, n):
+    index = activations.NAMES.index(activation)
+    qs, chis = _iterate(index, float(sigma_w), float(sigma_b), float(q0), n)
+    return np.asarray(qs, dtype=np.float64), np.asarray(chis, dtype=np.float64)
+
+
+def q_map(activation: str, sigma_w: float, sigma_b: float, q: float) -> float:
+    """One step of the variance map ``q -> sigma_w**2 E[phi(sqrt(q) z)**2] + sigma_b**2``."""
+    _check(activation, sigma_w, sigma_b)
+    _checks.real("q", q, low=0.0)
+    if activation in _HOMOGENEOUS:
+        return sigma_w**2 * _HOMOGENEOUS[activation] * q + sigma_b**2
+    qs, _ = _run(activation, sigma_w, sigma_b, q, 2)
+    return float(qs[1])
+
+
+def q_star(activation: str, sigma_w: float, sigma_b: float = 0.0, *, q0: float = 1.0,
+           steps: int = 2048) -> float:
+    """Fixed point ``q*`` of :func:`q_map`, iterated ``steps`` times from ``q0``.
+
+    Closed form for linear: ``q* = sigma_b**2 / (1 - sigma_w**2)`` when ``sigma_w < 1``
+    (inf above); relu: the same with ``sigma_w**2 / 2``.
+    """
+    _check(activation, sigma_w, sigma_b)
+    if activation in _HOMOGENEOUS:
+        slope = sigma_w**2 * _HOMOGENEOUS[activation]
+        if slope < 1:
+            return sigma_b**2 / (1 - slope)
+        return q0 if (slope == 1 and sigma_b == 0) else math.inf
+    qs, _ = _run(activation, sigma_w, sigma_b, q0, steps)
+    return math.inf if qs[-1] >= _Q_MAX else float(qs[-1])
+
+
+def chi(activation: str, sigma_w: float, sigma_b: float = 0.0, *, q: float | None = None) -> float:
+    """Mean-field per-layer gradient gain ``chi = sigma_w**2 E[phi'(sqrt(q) z)**2]``.
+
+    ``q`` defaults to the fixed point :func:`q_star`. Closed forms: linear ``sigma_w**2``;
+    relu ``sigma_w**2 / 2``.
+    """
+    _check(activation, sigma_w, sigma_b)
+    if activation in _HOMOGENEOUS:
+        return sigma_w**2 * _HOMOGENEOUS[activation]
+    if q is None:
+        q = q_star(activation, sigma_w, sigma_b)
+    _, chis = _run(activation, sigma_w, sigma_b, min(q, _Q_MAX), 1)
+    return float(chis[0])
+
+
+def gradient_profile(activation: str, sigma_w: float, sigma_b: float, depth: int,
+                     q0: float) -> np.ndarray:
+    """Predicted ``||dL/dh_l|| / ||dL/dh_{L-1}||`` for ``l = 0..depth-1``.
+
+    Layer 0's pre-activation variance is ``q0``, then ``q_{l+1} = q_map(q_l)``. Going back
+    from ``h_{l+1}`` to ``h_l`` multiplies the squared norm by ``chi(q_l)``, so
+
+    .. math:: \\frac{\\|\\delta_l\\|}{\\|\\delta_{L-1}\\|} = \\prod_{k=l}^{L-2} \\sqrt{\\chi(q_k)}
+    """
+    _check(activation, sigma_w, sigma_b)
+    depth = _checks.integer("depth", depth, low=1)
+    _checks.real("q0", q0, low=0.0)
+    n = max(_PROFILE_LEN, 1 << (depth - 1).bit_length())
+    _, chis = _run(activation, sigma_w, sigma_b, q0, n)
+    gains = np.sqrt(np.maximum(chis[: depth - 1], 0.0))
+    # rel[l] = prod_{k=l}^{depth-2} gains[k], a reversed cumulative product.
+    return np.append(np.cumprod(gains[::-1])[::-1], 1.0)
+
+
+def sigmoid_bound(depth: int) -> float:
+    """Upper bound on a product of ``depth`` sigmoid derivatives: ``0.25**depth``."""
+    return 0.25 ** _checks.integer("depth", depth, low=0)

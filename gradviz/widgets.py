@@ -1,0 +1,167 @@
+"""ipywidgets dashboards: controls -> one compute call -> plots -> a FigureWidget updated in place.
+
+Speed by design: every control is a traced argument of one compiled probe
+(:func:`gradviz.probes.probe_stacked`) run on weights drawn once for the maximum depth,
+so after the first display no control move compiles anything, and a depth change
+never redraws weights (layer ``l`` is the same array at every depth).
+"""
+
+from __future__ import annotations
+
+import math
+
+import ipywidgets as widgets
+import jax
+import numpy as np
+import plotly.graph_objects as go
+
+from gradviz import _checks, activations, init, plots, probes, theory
+from gradviz.models.mlp import init_mlp_stacked
+
+BEFORE = "‖∂L/∂W_l‖ before clipping"
+AFTER = "‖∂L/∂W_l‖ after clipping"
+DELTA = "‖∂L/∂h_l‖ measured"
+PREDICTION = "‖∂L/∂h_l‖ mean-field prediction"
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.3g}" if math.isfinite(x) else str(x)
+
+
+class GradientExplorer:
+    """Per-layer gradient norms of a random MLP, re-measured with ``jax.grad`` on every move.
+
+    The network is the :class:`~gradviz.MLPConfig` MLP (width ``width``, inputs
+    ``(batch_size, in_dim)`` standard normal, MSE against standard-normal targets, zero
+    biases). The figure shows ``||dL/dW_l||`` before and after ``optax.clip_by_global_norm``
+    and ``||dL/dh_l||`` against the mean-field prediction ``prod sqrt(chi(q_k))``.
+
+    Attributes:
+        controls: ``{"depth", "activation", "init", "weight_scale", "clip",
+            "clip_threshold"}`` -> ipywidgets value widgets.
+        figure: the ``go.FigureWidget``, created once and updated in place.
+        result: the numbers behind the current figure (numpy arrays of length depth).
+    """
+
+    def __init__(self, *, depth: int = 20, activation: str = "tanh", init: str = "lecun",
+                 weight_scale: float = 1.0, clip: bool = False, clip_threshold: float = 1.0,
+                 width: int = 64, in_dim: int = 16, batch_size: int = 128,
+                 max_depth: int = 100, init_std: float = 0.01, seed: int = 0,
+                 title: str = "Per-layer gradient norms"):
+        self.max_depth = _checks.integer("max_depth", max_depth, low=2, high=1000)
+        _checks.integer("depth", depth, low=1, high=self.max_depth)
+        _checks.one_of("activation", activation, activations.NAMES)
+        _checks.one_of("init", init, _init_names())
+        _checks.real("weight_scale", weight_scale, low=0.1, high=4.0)
+        _checks.real("clip_threshold", clip_threshold, low=0.01, high=100.0)
+        self.width = _checks.integer("width", width, low=1, high=4096)
+        self.in_dim = _checks.integer("in_dim", in_dim, low=1)
+        self.init_std = _checks.real("init_std", init_std, low=0.0)
+        batch_size = _checks.integer("batch_size", batch_size, low=1)
+        seed = _checks.integer("seed", seed, low=0)
+        self._key = jax.random.PRNGKey(seed)
+        kx, ky = jax.random.split(jax.random.fold_in(self._key, 1))
+        self._x = jax.random.normal(kx, (batch_size, self.in_dim))  # (batch, in_dim)
+        self._y = jax.random.normal(ky, (batch_size, 1))  # (batch, 1)
+        self._stacks: dict[str, dict] = {}  # one entry per init scheme, at most len(NAMES)
+
+        self.controls = {
+            "depth": widgets.IntSlider(value=depth, min=1, max=self.max_depth,
+                                       description="depth"),
+            "activation": widgets.Dropdown(options=activations.NAMES, value=activation,
+                                           description="activation"),
+            "init": widgets.Dropdown(options=_init_names(), value=init, description="init"),
+            "weight_scale": widgets.FloatLogSlider(value=weight_scale, base=10, min=-1,
+                                                   max=math.log10(4.0), step=0.01,
+                                                   description="weight scale",
+                                                   readout_format=".3g"),
+            "clip": widgets.Checkbox(value=clip, description="clip by global norm",
+                                     indent=False),
+            "clip_threshold": widgets.FloatLogSlider(value=clip_threshold, base=10, min=-2,
+                                                     max=2, step=0.05,
+                                                     description="clip threshold",
+                                                     readout_format=".3g"),
+        }
+        for name, control in self.controls.items():
+            control.add_class("gv-" + name.replace("_", "-"))
+            control.style.description_width = "90px"
+
+        self.result = self.compute()
+        self.figure = go.FigureWidget(plots.layer_norms_figure(self._series(), title=title))
+        self.status = widgets.HTML(self._status_html()).add_class("gv-status")
+        self.errors = widgets.Output().add_class("gv-errors")
+        for control in self.controls.values():
+            control.observe(self._on_change, names="value")
+        c = self.controls
+        self.widget = widgets.VBox([
+            widgets.HBox([c["depth"], c["activation"], c["init"]]),
+            widgets.HBox([c["weight_scale"], c["clip"], c["clip_threshold"]]),
+            self.figure, self.status, self.errors,
+        ]).add_class("gv-explorer")
+
+    @property
+    def values(self) -> dict:
+        """Current control values."""
+        return {name: control.value for name, control in self.controls.items()}
+
+    def _stack(self, init_name: str) -> dict:
+        if init_name not in self._stacks:
+            self._stacks[init_name] = init_mlp_stacked(
+                self._key, init.NAMES.index(init_name), self.init_std, in_dim=self.in_dim,
+                width=self.width, out_dim=1, max_depth=self.max_depth)
+        return self._stacks[init_name]
+
+    def compute(self) -> dict:
+        """Measure the network the controls describe; no compile after the first call."""
+        v = self.values
+        depth, act, s = int(v["depth"]), v["activation"], float(v["weight_scale"])
+        out = jax.device_get(probes.probe_stacked(
+            self._stack(v["init"]), self._x, self._y, depth, activations.NAMES.index(act),
+            w_mult=s, b_mult=0.0, clip_norm=float(v["clip_threshold"]) if v["clip"] else -1.0))
+        r = {k: np.asarray(a)[:depth] if np.ndim(a) else float(a) for k, a in out.items()}
+        r["prediction"] = None
+        last = r["activation_grad_norms"][-1]
+        if v["init"] != "zeros" and math.isfinite(last) and last > 0:
+            sw = init.sigma_w(v["init"], self.width, self.width, weight_scale=s, std=self.init_std)
+            q0 = init.sigma_w(v["init"], self.in_dim, self.width, weight_scale=s,
+                              std=self.init_std) ** 2  # inputs have unit variance
+            r["prediction"] = last * theory.gradient_profile(act, sw, 0.0, depth, q0)
+        return r
+
+    def _series(self) -> dict:
+        r, clip = self.result, self.controls["clip"].value
+        return {BEFORE: r["weight_grad_norms"],
+                AFTER: r["clipped_weight_grad_norms"] if clip else None,
+                DELTA: r["activation_grad_norms"], PREDICTION: r["prediction"]}
+
+    def _status_html(self) -> str:
+        r = self.result
+        d = r["activation_grad_norms"]
+        ratio = d[0] / d[-1] if d[-1] else math.nan
+        text = (f"loss {_fmt(r['loss'])} · global gradient norm {_fmt(r['global_norm'])} · "
+                f"‖∂L/∂h_0‖ / ‖∂L/∂h_L-1‖ = {_fmt(ratio)} measured")
+        if r["prediction"] is not None:
+            text += f", {_fmt(r['prediction'][0] / r['prediction'][-1])} mean-field"
+        return f"<span style='font-family:monospace'>{text}</span>"
+
+    def update(self) -> None:
+        """Re-measure and write the new numbers into the existing figure."""
+        self.result = self.compute()
+        traces, layout = plots.layer_norms_update(self._series())
+        plots.apply_update(self.figure, traces, layout)
+        self.status.value = self._status_html()
+
+    def _on_change(self, change) -> None:
+        self.errors.clear_output()
+        try:
+            self.update()
+        except Exception as err:  # shown to the learner, never swallowed
+            self.errors.append_stderr(f"{type(err).__name__}: {err}\n")
+            raise
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+def _init_names() -> tuple:
+    return init.NAMES

@@ -66,7 +66,8 @@ def draw_stack(index, key, depth: int, fan_in: int, fan_out: int, *, std=0.01,
     ``index`` may be traced: the scheme is picked by ``lax.switch``, so one compiled
     function serves every scheme (used by the widgets to avoid recompiling).
     """
-    keys = jax.random.split(key, depth)
+    # Layer i's key is fold_in(key, i): the same matrix whatever ``depth`` is asked for.
+    keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(jnp.arange(depth))
 
     def branch(name):
         def one(k):

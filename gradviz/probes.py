@@ -41,6 +41,19 @@ def _act_vjp(index, h, g):
     return lax.switch(index, branches, h, g)
 
 
+def norm(a):
+    """Frobenius norm ``||a||`` that neither underflows nor overflows in float32.
+
+    ``sqrt(sum(a**2))`` flushes to 0 once entries are below ~1e-19 (their squares are
+    below float32's smallest normal number), which would fake a vanishing gradient, and
+    overflows above ~1e19. Scaling by ``m = max|a|`` first avoids both; inf and nan pass
+    through.
+    """
+    m = jnp.max(jnp.abs(a))
+    s = jnp.where((m > 0) & jnp.isfinite(m), m, 1.0)
+    return s * jnp.sqrt(jnp.sum((a / s) ** 2))
+
+
 def _readout_loss(w, b, x, y):
     """Mean squared error of the linear readout ``x @ w + b``."""
     return jnp.mean((x @ w + b - y) ** 2)
@@ -90,31 +103,28 @@ def probe_stacked(stack, x, y, depth, act_index, w_mult=1.0, b_mult=1.0,
     # Readout and its gradients.
     loss, (g_wo, g_bo, g) = jax.value_and_grad(_readout_loss, argnums=(0, 1, 2))(
         w_mult * out["w"], b_mult * out["b"], x_last, y)
-    sq_sum = jnp.sum(g_wo**2) + jnp.sum(g_bo**2)
 
     # Backward through the hidden layers l = depth-1, ..., 1.
     def backward(carry):
-        l, g, gw, gh, sq = carry
+        l, g, gw, gb, gh = carry
         delta = _act_vjp(act_index, H[l], g)  # (batch, width) = dL/dh_l
         dw = X[l - 1].T @ delta  # (width, width)
         db = jnp.sum(delta, axis=0)
         g_prev = w_mult * (delta @ hidden["w"][l - 1].T) + jnp.where(residual, g, 0.0)
-        sq = sq + jnp.sum(dw**2) + jnp.sum(db**2)
-        return (l - 1, g_prev, gw.at[l].set(jnp.sqrt(jnp.sum(dw**2))),
-                gh.at[l].set(jnp.sqrt(jnp.sum(delta**2))), sq)
+        return (l - 1, g_prev, gw.at[l].set(norm(dw)), gb.at[l].set(norm(db)),
+                gh.at[l].set(norm(delta)))
 
-    _, g, gw, gh, sq_sum = lax.while_loop(
-        lambda c: c[0] >= 1, backward, (depth - 1, g, zeros, zeros, sq_sum))
+    _, g, gw, gb, gh = lax.while_loop(
+        lambda c: c[0] >= 1, backward, (depth - 1, g, zeros, zeros, zeros))
 
     # Layer 0 reads the inputs.
     delta = _act_vjp(act_index, H[0], g)
     dw, db = x.T @ delta, jnp.sum(delta, axis=0)
-    sq_sum = sq_sum + jnp.sum(dw**2) + jnp.sum(db**2)
-    gw = gw.at[0].set(jnp.sqrt(jnp.sum(dw**2)))
-    gh = gh.at[0].set(jnp.sqrt(jnp.sum(delta**2)))
+    gw, gb, gh = gw.at[0].set(norm(dw)), gb.at[0].set(norm(db)), gh.at[0].set(norm(delta))
 
     # optax.clip_by_global_norm: g * c / ||g|| when ||g|| >= c, else g unchanged.
-    global_norm = jnp.sqrt(sq_sum)
+    # (The global norm is taken from the per-layer norms, so it cannot overflow early.)
+    global_norm = norm(jnp.concatenate([gw, gb, jnp.stack([norm(g_wo), norm(g_bo)])]))
     clipped = jnp.where((clip_norm <= 0) | (global_norm < clip_norm), gw,
                         gw / global_norm * clip_norm)
     return {"weight_grad_norms": gw, "clipped_weight_grad_norms": clipped,
@@ -134,11 +144,15 @@ class ProbeResult:
     clipped_weight_grad_norms: np.ndarray  # after optax.clip_by_global_norm(clip_norm)
 
 
-def default_batch(cfg: MLPConfig, seed: int, batch_size: int):
-    """Standard-normal inputs ``(batch_size, in_dim)`` and targets ``(batch_size, out_dim)``."""
+def default_batch(seed: int, batch_size: int, in_dim: int, out_dim: int):
+    """Standard-normal inputs ``(batch_size, in_dim)`` and targets ``(batch_size, out_dim)``.
+
+    Drawn from ``fold_in(PRNGKey(seed), 1)``, so they never share bits with the weights,
+    which :func:`init_mlp` draws from ``PRNGKey(seed)``.
+    """
     kx, ky = jax.random.split(jax.random.fold_in(jax.random.PRNGKey(seed), 1))
-    return (jax.random.normal(kx, (batch_size, cfg.in_dim)),
-            jax.random.normal(ky, (batch_size, cfg.out_dim)))
+    return (jax.random.normal(kx, (batch_size, in_dim)),
+            jax.random.normal(ky, (batch_size, out_dim)))
 
 
 def probe_mlp(cfg: MLPConfig, params=None, x=None, y=None, seed: int = 0,
@@ -163,7 +177,7 @@ def probe_mlp(cfg: MLPConfig, params=None, x=None, y=None, seed: int = 0,
     if (x is None) != (y is None):
         raise ValueError("x and y must be given together (or both left as None)")
     if x is None:
-        x, y = default_batch(cfg, seed, batch_size)
+        x, y = default_batch(seed, batch_size, cfg.in_dim, cfg.out_dim)
     x, y = _check_batch(cfg, x, y)
     out = probe_stacked(stack_params(params), x, y, cfg.depth,
                         activations.NAMES.index(cfg.activation),
@@ -201,3 +215,17 @@ def _check_batch(cfg, x, y):
     if x.shape[0] != y.shape[0]:
         raise ValueError(f"x has {x.shape[0]} rows but y has {y.shape[0]}; they must match")
     return x, y
+
+
+def mse_loss_and_grads(params: list[dict], x, y, cfg: MLPConfig):
+    """``(L, dL/dparams)`` of ``L = mean((apply_mlp(params, x) - y)**2)`` by ``jax.grad``.
+
+    The straightforward reference that training uses and that tests compare
+    :func:`probe_stacked` against.
+    """
+    from gradviz.models.mlp import apply_mlp
+
+    def loss(p):
+        return jnp.mean((apply_mlp(p, x, cfg) - y) ** 2)
+
+    return jax.value_and_grad(loss)(params)

@@ -60,9 +60,8 @@ class GradientExplorer:
         batch_size = _checks.integer("batch_size", batch_size, low=1)
         seed = _checks.integer("seed", seed, low=0)
         self._key = jax.random.PRNGKey(seed)
-        kx, ky = jax.random.split(jax.random.fold_in(self._key, 1))
-        self._x = jax.random.normal(kx, (batch_size, self.in_dim))  # (batch, in_dim)
-        self._y = jax.random.normal(ky, (batch_size, 1))  # (batch, 1)
+        # The same weights and batch as probe_mlp(MLPConfig(...), seed=seed, batch_size=...).
+        self._x, self._y = probes.default_batch(seed, batch_size, self.in_dim, 1)
         self._stacks: dict[str, dict] = {}  # one entry per init scheme, at most len(NAMES)
 
         self.controls = {
@@ -142,6 +141,10 @@ class GradientExplorer:
                 f"‖∂L/∂h_0‖ / ‖∂L/∂h_L-1‖ = {_fmt(ratio)} measured")
         if r["prediction"] is not None:
             text += f", {_fmt(r['prediction'][0] / r['prediction'][-1])} mean-field"
+        bad = np.flatnonzero(~np.isfinite(r["activation_stds"]))
+        if bad.size:
+            text += (f"<br><b style='color:#d62728'>The forward signal overflowed float32 at "
+                     f"layer {bad[0]}: from there on every gradient is inf, nan or 0.</b>")
         return f"<span style='font-family:monospace'>{text}</span>"
 
     def update(self) -> None:

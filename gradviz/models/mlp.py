@@ -62,19 +62,17 @@ class MLPConfig:
 def init_mlp(cfg: MLPConfig, key) -> list[dict]:
     """Draw parameters: a list of ``depth + 1`` layers ``{"w": (fan_in, fan_out), "b": (fan_out,)}``.
 
-    The last entry is the linear readout.
+    The last entry is the linear readout. Layer ``l`` is the same draw for every depth
+    (and the same as the widgets', which use :func:`init_mlp_stacked` with this key).
     """
     if not isinstance(cfg, MLPConfig):
         raise ValueError(f"cfg={cfg!r} must be an MLPConfig")
-    dims = [cfg.in_dim] + [cfg.width] * cfg.depth + [cfg.out_dim]
-    keys = jax.random.split(key, 2 * (cfg.depth + 1))
-    params = []
-    for l, (fan_in, fan_out) in enumerate(zip(dims[:-1], dims[1:])):
-        w = init.draw(cfg.init, keys[2 * l], fan_in, fan_out,
-                      weight_scale=cfg.weight_scale, std=cfg.init_std)  # (fan_in, fan_out)
-        b = cfg.bias_scale * jax.random.normal(keys[2 * l + 1], (fan_out,))  # (fan_out,)
-        params.append({"w": w, "b": b})
-    return params
+    st = init_mlp_stacked(key, init.NAMES.index(cfg.init), cfg.init_std, in_dim=cfg.in_dim,
+                          width=cfg.width, out_dim=cfg.out_dim, max_depth=cfg.depth)
+    hidden = [{"w": st["hidden"]["w"][i], "b": st["hidden"]["b"][i]}
+              for i in range(cfg.depth - 1)]
+    return [{"w": cfg.weight_scale * p["w"], "b": cfg.bias_scale * p["b"]}
+            for p in [st["first"], *hidden, st["readout"]]]
 
 
 def apply_mlp(params: list[dict], x, cfg: MLPConfig):
@@ -119,11 +117,12 @@ def init_mlp_stacked(key, init_index, std, *, in_dim, width, out_dim, max_depth)
     k_first, k_hidden, k_out, k_bias = jax.random.split(key, 4)
     kb = jax.random.split(k_bias, 3)
     hidden = max(max_depth - 1, 1)
+    hidden_b = jax.vmap(lambda i: jax.random.normal(jax.random.fold_in(kb[1], i), (width,)))
     return {
         "first": {"w": init.draw_stack(init_index, k_first, 1, in_dim, width, std=std)[0],
                   "b": jax.random.normal(kb[0], (width,))},
         "hidden": {"w": init.draw_stack(init_index, k_hidden, hidden, width, width, std=std),
-                   "b": jax.random.normal(kb[1], (hidden, width))},
+                   "b": hidden_b(jnp.arange(hidden))},  # (hidden, width)
         "readout": {"w": init.draw_stack(init_index, k_out, 1, width, out_dim, std=std)[0],
                     "b": jax.random.normal(kb[2], (out_dim,))},
     }

@@ -1,0 +1,118 @@
+"""Quizzes with instant feedback and answer checkers that measure the right answer.
+
+A checker never compares against a stored number: it re-measures the network the
+exercise describes with gradviz and tells the learner how far off they are.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import ipywidgets as widgets
+
+from gradviz import _checks
+from gradviz.models.mlp import MLPConfig
+from gradviz.probes import probe_mlp
+
+RIGHT, WRONG = "✅", "❌"
+
+
+class Quiz:
+    """A multiple-choice question that says at once whether the chosen option is right."""
+
+    def __init__(self, question: str, options: list[str], answer: int, explanation: str):
+        _checks.integer("answer", answer, low=0, high=len(options) - 1)
+        self.question, self.options, self.answer = question, list(options), answer
+        self.explanation = explanation
+        self.choice = widgets.RadioButtons(options=self.options, value=None,
+                                           layout={"width": "max-content"})
+        self.feedback = widgets.HTML().add_class("gv-quiz-feedback")
+        self.choice.observe(self._on_choice, names="value")
+        self.widget = widgets.VBox([widgets.HTML(f"<b>{question}</b>"), self.choice,
+                                    self.feedback]).add_class("gv-quiz")
+
+    def grade(self, option: str | None) -> str:
+        """Feedback for ``option`` (one of ``options``), as HTML."""
+        if option is None:
+            return ""
+        if option == self.options[self.answer]:
+            return f"{RIGHT} Right. {self.explanation}"
+        return f"{WRONG} Not quite: try again. (Hint: {self.explanation.split('.')[0]}.)"
+
+    def _on_choice(self, change) -> None:
+        self.feedback.value = self.grade(change["new"])
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = f"Quiz: {self.question}"  # stable text for nbval
+        return bundle
+
+
+def _report(ok: bool, message: str) -> bool:
+    print(f"{RIGHT if ok else WRONG} {message}")
+    return ok
+
+
+def _number(name, value):
+    if value is None:
+        print(f"Not answered yet: set {name} to a number and run this cell again.")
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        print(f"{WRONG} {name}={value!r} is not a finite number.")
+        return None
+    return float(value)
+
+
+def _depth_ratio(cfg: MLPConfig) -> float:
+    """``||dL/dh_0|| / ||dL/dh_{L-1}||`` measured on the default batch."""
+    d = probe_mlp(cfg, seed=0, batch_size=128).activation_grad_norms
+    return float(d[0] / d[-1])
+
+
+def check_ratio_reading(answer, *, depth=30, activation="sigmoid", init="lecun",
+                        weight_scale=1.0, rel_tol=0.05) -> bool:
+    """Lesson 00: the learner reads ``||dL/dh_0|| / ||dL/dh_{L-1}||`` off the explorer."""
+    answer = _number("answer", answer)
+    if answer is None:
+        return False
+    truth = _depth_ratio(MLPConfig(depth=depth, width=64, activation=activation, init=init,
+                                   weight_scale=weight_scale))
+    ok = answer > 0 and abs(math.log(answer / truth)) <= math.log1p(rel_tol)
+    return _report(ok, f"measured ratio {truth:.3g}; you said {answer:.3g}" + (
+        "." if ok else ": read the status line under the plot, e.g. '4.1e-12'."))
+
+
+def check_critical_scale(weight_scale, *, depth=50, activation="tanh", init="lecun",
+                         low=0.5, high=2.0) -> bool:
+    """Lesson 01: a weight scale at which the gradient neither vanishes nor explodes.
+
+    Passes when the measured ``||dL/dh_0|| / ||dL/dh_{L-1}||`` lies in ``[low, high]``.
+    """
+    weight_scale = _number("weight_scale", weight_scale)
+    if weight_scale is None:
+        return False
+    if not 0 < weight_scale <= 10:
+        return _report(False, f"weight_scale={weight_scale:g}: try a value between 0.1 and 4.")
+    ratio = _depth_ratio(MLPConfig(depth=depth, width=64, activation=activation, init=init,
+                                   weight_scale=weight_scale))
+    if low <= ratio <= high:
+        return _report(True, f"at weight_scale={weight_scale:g} the first layer gets "
+                       f"{ratio:.3g}x the last layer's gradient: neither vanishing nor exploding.")
+    trend = "vanishes: make the weights larger" if ratio < low else "explodes: make them smaller"
+    return _report(False, f"at weight_scale={weight_scale:g} the ratio is {ratio:.3g}; "
+                   f"the gradient {trend}.")
+
+
+def check_clipped_norm(answer, *, depth=30, weight_scale=1.6, clip_norm=1.0) -> bool:
+    """Lesson 01: the global gradient norm after ``optax.clip_by_global_norm(clip_norm)``."""
+    answer = _number("answer", answer)
+    if answer is None:
+        return False
+    r = probe_mlp(MLPConfig(depth=depth, width=64, activation="relu", init="he_normal",
+                            weight_scale=weight_scale), seed=0, batch_size=128,
+                  clip_norm=clip_norm)
+    truth = min(r.global_norm, clip_norm)
+    ok = math.isclose(answer, truth, rel_tol=0.02)
+    return _report(ok, f"the raw global norm is {r.global_norm:.3g}; after clipping it is "
+                   f"{truth:.3g}" + ("." if ok else f", not {answer:.3g}."))

@@ -65,7 +65,8 @@ def layer_norms_update(series: dict, *, xlabel: str = "layer l (0 = input side)"
         layers = np.arange(v.size)
         finite_pos = np.isfinite(v) & (v > 0)
         traces.append({"name": name, "x": layers.tolist(),
-                       "y": [float(a) if ok else None for a, ok in zip(v, finite_pos)]})
+                       "y": [float(a) if ok else None
+                             for a, ok in zip(v, finite_pos, strict=True)]})
         bad = np.flatnonzero(~np.isfinite(v))
         zero = np.flatnonzero(v == 0)
         bad_x += bad.tolist()
@@ -97,7 +98,8 @@ def layer_norms_figure(series: dict, *, title: str = "", **kwargs) -> go.Figure:
     """Per-layer magnitudes on a log axis (see :func:`layer_norms_update`)."""
     traces, layout = layer_norms_update(series, **kwargs)
     n = len(series)
-    data = [go.Scatter(**_style(name, i), **t) for i, (name, t) in enumerate(zip(series, traces))]
+    data = [go.Scatter(**_style(name, i), **t)
+            for i, (name, t) in enumerate(zip(series, traces[:n], strict=True))]
     data.append(go.Scatter(mode="markers", hoverinfo="text", **traces[n],
                            marker={"symbol": "x", "size": 11, "color": OVERFLOW_COLOR}))
     data.append(go.Scatter(mode="markers", hoverinfo="text", **traces[n + 1],
@@ -115,6 +117,6 @@ def apply_update(fig, traces: list[dict], layout: dict) -> None:
     ``fig`` is usually a ``go.FigureWidget``; one ``batch_update`` sends one message.
     """
     with fig.batch_update():
-        for trace, new in zip(fig.data, traces):
+        for trace, new in zip(fig.data, traces, strict=False):
             trace.update(new)
         fig.update_layout(layout)

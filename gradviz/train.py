@@ -47,7 +47,7 @@ def _make_step(cfg: MLPConfig, optimizer: str, learning_rate: float, clip_norm: 
         new = optax.apply_updates(params, updates)
         norms = jnp.stack([probes.norm(g["w"]) for g in grads[:-1]])  # (depth,)
         ratios = jnp.stack([probes.norm(u["w"]) / probes.norm(p["w"])
-                            for u, p in zip(updates[:-1], params[:-1])])  # (depth,)
+                            for u, p in zip(updates[:-1], params[:-1], strict=False)])  # (depth,)
         return new, state, loss, norms, ratios
 
     return opt, step

@@ -1,7 +1,8 @@
 """A plain multilayer perceptron: ``depth`` layers of Dense + activation, then a linear readout.
 
 .. math::
-    h_l = x_{l-1} W_l + b_l, \\qquad x_l = \\phi(h_l) \\; (+\\, x_{l-1} \\text{ if residual}, l \\ge 1),
+    h_l = x_{l-1} W_l + b_l, \\qquad
+    x_l = \\phi(h_l) \\; (+\\, x_{l-1} \\text{ if residual}, l \\ge 1),
     \\qquad \\hat y = x_{L-1} W_{\\mathrm{out}} + b_{\\mathrm{out}}
 
 with ``x_{-1} = x``, ``l = 0`` the input side, ``W_l ~ init(fan_in, fan_out) * weight_scale``
@@ -60,7 +61,7 @@ class MLPConfig:
 
 
 def init_mlp(cfg: MLPConfig, key) -> list[dict]:
-    """Draw parameters: a list of ``depth + 1`` layers ``{"w": (fan_in, fan_out), "b": (fan_out,)}``.
+    """Draw parameters: ``depth + 1`` layers ``{"w": (fan_in, fan_out), "b": (fan_out,)}``.
 
     The last entry is the linear readout. Layer ``l`` is the same draw for every depth
     (and the same as the widgets', which use :func:`init_mlp_stacked` with this key).

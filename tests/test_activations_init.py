@@ -1,0 +1,69 @@
+"""Activations, derivatives and gains; init schemes and their variances."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import gradviz as gv
+from gradviz import activations, init, theory
+
+
+@pytest.mark.parametrize("name", activations.NAMES)
+def test_derivative_matches_central_differences(name):
+    with jax.enable_x64(True):
+        x = jnp.linspace(-3.0, 3.0, 61) + 0.013  # avoid the kink at 0
+        f = activations.get(name)
+        fd = (f(x + 1e-6) - f(x - 1e-6)) / 2e-6
+        np.testing.assert_allclose(activations.derivative(name)(x), fd, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", ["elu", "gelu", "silu"])
+def test_derived_gains_make_chi_one_at_unit_variance(name):
+    tol = 3e-3 if name == "elu" else 1e-4  # elu' has a kink: quadrature converges slower
+    assert theory.chi(name, activations.gain(name), 0.0, q=1.0) == pytest.approx(1.0, rel=tol)
+
+
+def test_conventional_gains():
+    assert activations.gain("relu") == pytest.approx(np.sqrt(2))
+    assert activations.gain("tanh") == pytest.approx(5 / 3)
+    assert theory.chi("relu", activations.gain("relu")) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("name", activations.NAMES)
+def test_derivative_bounds(name):
+    x = jnp.linspace(-20, 20, 200001)
+    top = float(jnp.max(jnp.abs(activations.derivative(name)(x))))
+    assert top <= activations.DERIVATIVE_BOUNDS[name] * (1 + 1e-3)
+    assert top >= activations.DERIVATIVE_BOUNDS[name] * (1 - 1e-3)
+
+
+@pytest.mark.parametrize("name,expected", [
+    ("lecun", lambda fi, fo: 1 / fi), ("xavier_normal", lambda fi, fo: 2 / (fi + fo)),
+    ("xavier_uniform", lambda fi, fo: 2 / (fi + fo)), ("he_normal", lambda fi, fo: 2 / fi),
+    ("he_uniform", lambda fi, fo: 2 / fi), ("orthogonal", lambda fi, fo: 1 / max(fi, fo)),
+    ("normal", lambda fi, fo: 0.05**2), ("zeros", lambda fi, fo: 0.0)])
+def test_init_variance_times_weight_scale(name, expected):
+    fi, fo, s = 400, 300, 1.7
+    w = init.draw(name, jax.random.PRNGKey(0), fi, fo, weight_scale=s, std=0.05)
+    assert w.shape == (fi, fo)
+    assert float(jnp.var(w)) == pytest.approx(s**2 * expected(fi, fo), rel=0.03, abs=1e-12)
+    sw = init.sigma_w(name, fi, fo, weight_scale=s, std=0.05)
+    assert sw**2 == pytest.approx(fi * s**2 * expected(fi, fo), rel=1e-12)
+
+
+def test_lecun_sigma_w_is_weight_scale():
+    cfg = gv.MLPConfig(width=128, init="lecun", weight_scale=0.7)
+    assert cfg.sigma_w == pytest.approx(0.7)
+
+
+def test_orthogonal_is_orthogonal():
+    w = init.draw("orthogonal", jax.random.PRNGKey(1), 64, 64, weight_scale=2.0)
+    np.testing.assert_allclose(w.T @ w, 4.0 * np.eye(64), atol=1e-4)
+
+
+def test_stacked_draw_picks_the_named_scheme():
+    for i, name in enumerate(init.NAMES):
+        stack = init.draw_stack(i, jax.random.PRNGKey(2), 3, 50, 50, std=0.05)
+        expected = init.sigma_w(name, 50, 50, std=0.05) ** 2 / 50
+        assert float(jnp.var(stack)) == pytest.approx(expected, rel=0.1, abs=1e-12)

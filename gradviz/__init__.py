@@ -1,14 +1,21 @@
 """gradviz: measure, predict and see vanishing and exploding gradients (JAX + plotly)."""
 
-from gradviz import _cache, activations, init, plots, probes, theory
+import plotly.io
+
+from gradviz import _cache, activations, exercises, init, plots, probes, tables, theory, train
 from gradviz.models.mlp import MLPConfig, apply_mlp, init_mlp, stack_params
 from gradviz.probes import ProbeResult, probe_mlp
+from gradviz.setup_check import check_environment
+from gradviz.train import TrainHistory, train_mlp
 from gradviz.widgets import GradientExplorer
 
 __all__ = [
-    "GradientExplorer", "MLPConfig", "ProbeResult", "activations", "apply_mlp", "init",
-    "init_mlp", "plots", "probe_mlp", "probes", "stack_params", "theory",
+    "GradientExplorer", "MLPConfig", "ProbeResult", "TrainHistory", "activations", "apply_mlp",
+    "check_environment", "exercises", "init", "init_mlp", "plots", "probe_mlp", "probes",
+    "stack_params", "tables", "theory", "train", "train_mlp",
 ]
 __version__ = "0.1.0"
 
 _cache.enable()
+# Figures render through plotly's JupyterLab extension (no 4 MB of plotly.js per notebook).
+plotly.io.renderers.default = "plotly_mimetype"

@@ -43,7 +43,9 @@ def _log_range(series) -> tuple[float, float]:
     return lo - pad, hi + pad
 
 
-def layer_norms_update(series: dict, *, xlabel: str = "layer l (0 = input side)") -> tuple:
+def layer_norms_update(series: dict, *, xlabel: str = "layer l (0 = input side)",
+                       xname: str = "layer", ylabel: str = "norm (log scale)",
+                       overflow: str = "gradient overflowed float32 (inf/nan)") -> tuple:
     """Trace and layout updates for per-layer magnitudes on a log axis.
 
     Args:
@@ -71,19 +73,20 @@ def layer_norms_update(series: dict, *, xlabel: str = "layer l (0 = input side)"
         zero = np.flatnonzero(v == 0)
         bad_x += bad.tolist()
         bad_y += [top] * bad.size
-        bad_text += [f"{name}: {v[k]} at layer {k}" for k in bad]
+        bad_text += [f"{name}: {v[k]} at {xname} {k}" for k in bad]
         zero_x += zero.tolist()
         zero_y += [bottom] * zero.size
-        zero_text += [f"{name}: exactly 0 at layer {k}" for k in zero]
+        zero_text += [f"{name}: exactly 0 at {xname} {k}" for k in zero]
         if bad.size:
-            notes.append(f"{name}: gradient overflowed float32 (inf/nan) at "
-                         f"{bad.size} layer(s), first at layer {bad.min()}")
+            notes.append(f"{name}: {overflow} at {bad.size} {xname}(s), first at {xname} "
+                         f"{bad.min()}")
         if zero.size:
-            notes.append(f"{name}: exactly 0 at {zero.size} layer(s), first at layer {zero.min()}")
+            notes.append(f"{name}: exactly 0 at {zero.size} {xname}(s), first at {xname} "
+                         f"{zero.min()}")
     traces.append({"name": "inf / nan (overflow)", "x": bad_x, "y": bad_y, "text": bad_text})
     traces.append({"name": "exactly 0", "x": zero_x, "y": zero_y, "text": zero_text})
     layout = {
-        "yaxis": {"type": "log", "range": [lo, hi], "title": {"text": "norm (log scale)"},
+        "yaxis": {"type": "log", "range": [lo, hi], "title": {"text": ylabel},
                   "exponentformat": "power"},
         "xaxis": {"title": {"text": xlabel}},
         "annotations": [{"text": "<br>".join(notes), "showarrow": False, "xref": "paper",
@@ -120,3 +123,14 @@ def apply_update(fig, traces: list[dict], layout: dict) -> None:
         for trace, new in zip(fig.data, traces, strict=False):
             trace.update(new)
         fig.update_layout(layout)
+
+
+def loss_curves_figure(losses: dict, *, title: str = "Training loss") -> go.Figure:
+    """Loss per step on a log axis; a run that diverged ends in a red x at its last step.
+
+    Args:
+        losses: ``{name: (steps,) array}``, e.g. ``TrainHistory.loss`` (which stops at the
+            first non-finite loss).
+    """
+    return layer_norms_figure(losses, title=title, xlabel="training step", xname="step",
+                              ylabel="loss (log scale)", overflow="diverged (loss inf/nan)")

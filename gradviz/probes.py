@@ -144,6 +144,22 @@ class ProbeResult:
     clipped_weight_grad_norms: np.ndarray  # after optax.clip_by_global_norm(clip_norm)
 
 
+def summary(r: ProbeResult) -> dict:
+    """Headline numbers of a probe: how much the gradient shrinks or grows with depth.
+
+    ``ratio = ||dL/dh_0|| / ||dL/dh_{L-1}||`` and the per-layer factor
+    ``ratio ** (1 / (L - 1))`` (its geometric mean; 1 for a single layer).
+    """
+    d = r.activation_grad_norms
+    with np.errstate(all="ignore"):
+        ratio = float(d[0] / d[-1]) if d[-1] != 0 else float("nan")
+        per_layer = ratio ** (1.0 / (d.size - 1)) if d.size > 1 else 1.0
+    return {"first / last layer": ratio, "per-layer factor": per_layer,
+            "||dL/dW_0||": float(r.weight_grad_norms[0]),
+            "||dL/dW_L-1||": float(r.weight_grad_norms[-1]),
+            "non-finite layers": int(np.sum(~np.isfinite(r.weight_grad_norms)))}
+
+
 def default_batch(seed: int, batch_size: int, in_dim: int, out_dim: int):
     """Standard-normal inputs ``(batch_size, in_dim)`` and targets ``(batch_size, out_dim)``.
 

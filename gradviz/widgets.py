@@ -40,6 +40,8 @@ class GradientExplorer:
         controls: ``{"depth", "activation", "init", "weight_scale", "clip",
             "clip_threshold"}`` -> ipywidgets value widgets.
         figure: the ``go.FigureWidget``, created once and updated in place.
+        presets: optional ``{label: {control: value}}``, shown as buttons that set several
+            controls at once (one update, not one per control).
         result: the numbers behind the current figure (numpy arrays of length depth).
     """
 
@@ -47,7 +49,7 @@ class GradientExplorer:
                  weight_scale: float = 1.0, clip: bool = False, clip_threshold: float = 1.0,
                  width: int = 64, in_dim: int = 16, batch_size: int = 128,
                  max_depth: int = 100, init_std: float = 0.01, seed: int = 0,
-                 title: str = "Per-layer gradient norms"):
+                 presets: dict | None = None, title: str = "Per-layer gradient norms"):
         self.max_depth = _checks.integer("max_depth", max_depth, low=2, high=1000)
         _checks.integer("depth", depth, low=1, high=self.max_depth)
         _checks.one_of("activation", activation, activations.NAMES)
@@ -85,6 +87,17 @@ class GradientExplorer:
             control.add_class("gv-" + name.replace("_", "-"))
             control.style.description_width = "90px"
 
+        self._busy = False  # True while a preset sets several controls at once
+        self.presets = dict(presets or {})
+        for label, values in self.presets.items():
+            unknown = set(values) - set(self.controls)
+            if unknown:
+                raise ValueError(f"presets[{label!r}] sets {sorted(unknown)}; allowed controls: "
+                                 f"{sorted(self.controls)}")
+        self.preset = widgets.ToggleButtons(options=list(self.presets), value=None,
+                                            description="preset").add_class("gv-preset")
+        self.preset.observe(self._on_preset, names="value")
+
         self.result = self.compute()
         self.figure = go.FigureWidget(plots.layer_norms_figure(self._series(), title=title))
         self.status = widgets.HTML(self._status_html()).add_class("gv-status")
@@ -93,6 +106,7 @@ class GradientExplorer:
             control.observe(self._on_change, names="value")
         c = self.controls
         self.widget = widgets.VBox([
+            *([self.preset] if self.presets else []),
             widgets.HBox([c["depth"], c["activation"], c["init"]]),
             widgets.HBox([c["weight_scale"], c["clip"], c["clip_threshold"]]),
             self.figure, self.status, self.errors,
@@ -154,7 +168,20 @@ class GradientExplorer:
         plots.apply_update(self.figure, traces, layout)
         self.status.value = self._status_html()
 
+    def _on_preset(self, change) -> None:
+        if change["new"] is None:
+            return
+        self._busy = True
+        try:
+            for name, value in self.presets[change["new"]].items():
+                self.controls[name].value = value
+        finally:
+            self._busy = False
+        self._on_change(None)
+
     def _on_change(self, change) -> None:
+        if self._busy:
+            return
         self.errors.clear_output()
         try:
             self.update()

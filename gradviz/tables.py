@@ -26,7 +26,8 @@ def format_table(rows: dict, digits: int = 3) -> str:
     cells = [[""] + columns] + [[name] + [fmt(row.get(c), digits) for c in columns]
                                 for name, row in rows.items()]
     widths = [max(len(r[i]) for r in cells) for i in range(len(cells[0]))]
-    lines = ["  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths)))
+    lines = ["  ".join(c.rjust(w) if i else c.ljust(w)
+                       for i, (c, w) in enumerate(zip(r, widths, strict=True)))
              for r in cells]
     lines.insert(1, "-" * len(lines[0]))
     return "\n".join(lines)

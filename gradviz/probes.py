@@ -1,23 +1,28 @@
 """Per-layer gradient probes: the one place in gradviz that calls ``jax.grad`` / ``jax.vjp``.
 
-Backpropagation is a loop of vector-Jacobian products, and the fast probe writes it as one:
-for ``l = L-1, ..., 0``
+Two probes compute the same statistics, and a test checks that they agree:
+
+* :func:`probe_unrolled`, used by :func:`probe_mlp`, is ``jax.grad`` of the plain forward pass
+  over a list of layers. XLA compiles one program per depth and activation: the fastest
+  possible for a fixed network.
+* :func:`probe_stacked`, used by the widgets, writes backpropagation as the loop of
+  vector-Jacobian products it is: for ``l = L-1, ..., 0``
 
 .. math::
     \\delta_l = \\frac{\\partial L}{\\partial h_l} = \\phi'(h_l) \\odot g_l, \\qquad
     \\frac{\\partial L}{\\partial W_l} = x_{l-1}^\\top \\delta_l, \\qquad
     g_{l-1} = \\delta_l W_l^\\top \\; (+\\, g_l \\text{ if residual})
 
-with ``g_l = dL/dx_l``. Depth, activation, weight and bias scales and the clipping
-threshold are all traced arguments of a single jitted function, so a widget can move any
-of them without a recompile; the loops are ``lax.while_loop`` with the exact depth as their
-trip count, so a shallow network costs what a shallow network costs. A test checks every
-number against ``jax.grad`` of :func:`gradviz.models.mlp.apply_mlp` and finite differences.
+  with ``g_l = dL/dx_l``. Depth, activation, weight and bias scales and the clipping
+  threshold are all traced arguments of one jitted function, so a widget can move any of
+  them without a recompile; the loops are ``lax.while_loop`` with the exact depth as their
+  trip count, so a shallow network costs what a shallow network costs.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -25,7 +30,7 @@ import numpy as np
 from jax import lax
 
 from gradviz import _checks, activations
-from gradviz.models.mlp import MLPConfig, init_mlp, stack_params
+from gradviz.models.mlp import MLPConfig, init_mlp
 
 _PHIS = [activations.ACTIVATIONS[n] for n in activations.NAMES]
 
@@ -125,11 +130,48 @@ def probe_stacked(stack, x, y, depth, act_index, w_mult=1.0, b_mult=1.0,
     # optax.clip_by_global_norm: g * c / ||g|| when ||g|| >= c, else g unchanged.
     # (The global norm is taken from the per-layer norms, so it cannot overflow early.)
     global_norm = norm(jnp.concatenate([gw, gb, jnp.stack([norm(g_wo), norm(g_bo)])]))
-    clipped = jnp.where((clip_norm <= 0) | (global_norm < clip_norm), gw,
-                        gw / global_norm * clip_norm)
-    return {"weight_grad_norms": gw, "clipped_weight_grad_norms": clipped,
+    return {"weight_grad_norms": gw, "clipped_weight_grad_norms": _clip(gw, global_norm, clip_norm),
             "activation_grad_norms": gh, "activation_stds": stds,
             "loss": loss, "global_norm": global_norm}
+
+
+def _clip(norms, global_norm, clip_norm):
+    """Per-layer norms after ``optax.clip_by_global_norm(clip_norm)``; ``clip_norm <= 0``: none.
+
+    optax scales every gradient by ``clip_norm / global_norm`` when ``global_norm >=
+    clip_norm`` and leaves it alone otherwise, so each layer's norm scales the same way.
+    """
+    return jnp.where((clip_norm <= 0) | (global_norm < clip_norm), norms,
+                     norms / global_norm * clip_norm)
+
+
+@functools.partial(jax.jit, static_argnames=("activation", "residual"))
+def probe_unrolled(params, x, y, activation, residual=False, clip_norm=-1.0):
+    """The same statistics as :func:`probe_stacked`, by ``jax.grad`` of the plain forward pass.
+
+    ``dL/dh_l`` is the gradient with respect to a zero shift added to each pre-activation.
+    The loop over the layer list is unrolled, so XLA compiles one program per depth and
+    activation, the fastest there is once compiled: :func:`probe_mlp` uses it.
+    """
+    phi = activations.get(activation)
+
+    def loss_fn(params, shifts):
+        h, stds = x, []
+        for l, layer in enumerate(params[:-1]):
+            z = phi(h @ layer["w"] + layer["b"] + shifts[l])  # (batch, width)
+            h = h + z if (residual and l >= 1) else z
+            stds.append(jnp.std(h))
+        out = h @ params[-1]["w"] + params[-1]["b"]  # (batch, out_dim)
+        return jnp.mean((out - y) ** 2), jnp.stack(stds)
+
+    shifts = [jnp.zeros((x.shape[0], p["w"].shape[1]), x.dtype) for p in params[:-1]]
+    (loss, stds), (g_params, g_shifts) = jax.value_and_grad(
+        loss_fn, argnums=(0, 1), has_aux=True)(params, shifts)
+    gw = jnp.stack([norm(g["w"]) for g in g_params[:-1]])
+    global_norm = norm(jnp.stack([norm(leaf) for leaf in jax.tree.leaves(g_params)]))
+    return {"weight_grad_norms": gw, "clipped_weight_grad_norms": _clip(gw, global_norm, clip_norm),
+            "activation_grad_norms": jnp.stack([norm(g) for g in g_shifts]),
+            "activation_stds": stds, "loss": loss, "global_norm": global_norm}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -195,11 +237,9 @@ def probe_mlp(cfg: MLPConfig, params=None, x=None, y=None, seed: int = 0,
     if x is None:
         x, y = default_batch(seed, batch_size, cfg.in_dim, cfg.out_dim)
     x, y = _check_batch(cfg, x, y)
-    out = probe_stacked(stack_params(params), x, y, cfg.depth,
-                        activations.NAMES.index(cfg.activation),
-                        clip_norm=-1.0 if clip_norm is None else clip_norm,
-                        residual=cfg.residual)
-    out = jax.device_get(out)
+    out = jax.device_get(probe_unrolled(
+        list(params), x, y, cfg.activation, residual=cfg.residual,
+        clip_norm=-1.0 if clip_norm is None else clip_norm))
     d = cfg.depth
     return ProbeResult(
         weight_grad_norms=np.asarray(out["weight_grad_norms"][:d]),

@@ -8,7 +8,9 @@ never redraws weights (layer ``l`` is the same array at every depth).
 
 from __future__ import annotations
 
+import itertools
 import math
+import weakref
 
 import ipywidgets as widgets
 import jax
@@ -17,6 +19,9 @@ import plotly.graph_objects as go
 
 from gradviz import _checks, activations, init, plots, probes, theory
 from gradviz.models.mlp import init_mlp_stacked
+
+_LIVE = weakref.WeakSet()  # every explorer alive in this kernel (tests sweep them all)
+_COUNTER = itertools.count()
 
 BEFORE = "‖∂L/∂W_l‖ before clipping"
 AFTER = "‖∂L/∂W_l‖ after clipping"
@@ -87,6 +92,8 @@ class GradientExplorer:
             control.add_class("gv-" + name.replace("_", "-"))
             control.style.description_width = "90px"
 
+        self.created = next(_COUNTER)
+        _LIVE.add(self)
         self._busy = False  # True while a preset sets several controls at once
         self.presets = dict(presets or {})
         for label, values in self.presets.items():
@@ -195,3 +202,29 @@ class GradientExplorer:
 
 def _init_names() -> tuple:
     return init.NAMES
+
+
+def live_explorers() -> list:
+    """Every explorer object alive in this process, oldest first."""
+    return sorted(_LIVE, key=lambda e: e.created)
+
+
+def sweep_values(control) -> list:
+    """Values that take ``control`` across its whole range (ends included).
+
+    Sliders: their minimum, maximum and points in between (log-spaced for log sliders);
+    menus and toggles: every option; checkboxes: both states.
+    """
+    if isinstance(control, widgets.FloatLogSlider):
+        exps = np.linspace(control.min, control.max, 7)
+        return [float(control.base ** e) for e in exps]
+    if isinstance(control, widgets.IntSlider):
+        return sorted({control.min, control.max, *np.linspace(control.min, control.max, 7)
+                       .round().astype(int).tolist()})
+    if isinstance(control, widgets.FloatSlider):
+        return np.linspace(control.min, control.max, 7).tolist()
+    if isinstance(control, widgets.Checkbox | widgets.ToggleButton):
+        return [not control.value, control.value]
+    if hasattr(control, "options"):
+        return [o[1] if isinstance(o, tuple) else o for o in control.options]
+    raise ValueError(f"control={control!r} has no known range to sweep")

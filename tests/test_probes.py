@@ -93,6 +93,11 @@ def test_probe_matches_jax_grad_of_apply_mlp(activation, residual):
                                [np.linalg.norm(g["w"]) for g in grads[:-1]], rtol=2e-5)
     np.testing.assert_allclose(r.loss, loss, rtol=1e-6)
     np.testing.assert_allclose(r.global_norm, optax.tree.norm(grads), rtol=2e-5)
+    stacked = probes.probe_stacked(gv.stack_params(params), x, y, cfg.depth,
+                                   gv.activations.NAMES.index(activation), residual=residual)
+    for name in ("weight_grad_norms", "activation_grad_norms", "activation_stds"):
+        np.testing.assert_allclose(stacked[name], getattr(r, name), rtol=2e-5, err_msg=name)
+    np.testing.assert_allclose(stacked["global_norm"], r.global_norm, rtol=2e-5)
 
 
 def test_clipped_norms_match_optax_clip_by_global_norm():

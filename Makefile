@@ -13,7 +13,7 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: all lab test notebooks lock lint clean distclean
+.PHONY: all lab test notebooks bench lock lint clean distclean
 
 all: test
 
@@ -35,6 +35,15 @@ test: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python scripts/execute_notebooks.py
 
+# Speed against named baselines, written to benchmarks/RESULTS.md (about 5 minutes).
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP) requirements-bench.lock
+	$(BIN)/pip install -r requirements-bench.lock
+	touch $@
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m benchmarks.run
+
 # Regenerate requirements.lock from a fresh environment (pip freeze, gradviz itself excluded).
 lock:
 	rm -rf $(LOCK_VENV)
@@ -45,7 +54,7 @@ lock:
 	rm -rf $(LOCK_VENV)
 
 lint: $(STAMP)
-	$(BIN)/ruff check gradviz tests scripts
+	$(BIN)/ruff check gradviz tests scripts benchmarks
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache .ruff_cache tests/browser/artifacts requirements.lock.new

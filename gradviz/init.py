@@ -59,22 +59,29 @@ def draw(name: str, key, fan_in: int, fan_out: int, *, weight_scale=1.0, std=0.0
     return weight_scale * w0
 
 
-def draw_stack(index, key, depth: int, fan_in: int, fan_out: int, *, std=0.01,
-               dtype=jnp.float32):
-    """``depth`` matrices of scheme ``NAMES[index]``, shape ``(depth, fan_in, fan_out)``.
+def draw_stacks(index, keys, shapes, *, std=0.01, dtype=jnp.float32) -> tuple:
+    """Stacks of matrices of scheme ``NAMES[index]``: one ``(n, fan_in, fan_out)`` per shape.
 
-    ``index`` may be traced: the scheme is picked by ``lax.switch``, so one compiled
-    function serves every scheme (used by the widgets to avoid recompiling).
+    Args:
+        index: into :data:`NAMES`; may be traced: the scheme is picked by ``lax.switch``, so
+            one compiled function serves every scheme (the widgets never recompile).
+        keys: one PRNG key per stack.
+        shapes: ``[(n, fan_in, fan_out), ...]``.
+
+    Matrix ``i`` of a stack is drawn from ``fold_in(key, i)``: the same matrix whatever
+    ``n`` is asked for.
     """
-    # Layer i's key is fold_in(key, i): the same matrix whatever ``depth`` is asked for.
-    keys = jax.vmap(lambda i: jax.random.fold_in(key, i))(jnp.arange(depth))
+    layer_keys = [jax.vmap(lambda i, k=k: jax.random.fold_in(k, i))(jnp.arange(n))
+                  for k, (n, _, _) in zip(keys, shapes, strict=True)]
 
     def branch(name):
-        def one(k):
-            return INITIALIZERS[name](std)(k, (fan_in, fan_out), dtype)
-        return lambda ks: jax.vmap(one)(ks)
+        def draw_all(all_keys):
+            return tuple(
+                jax.vmap(lambda k, fi=fi, fo=fo: INITIALIZERS[name](std)(k, (fi, fo), dtype))(ks)
+                for ks, (_, fi, fo) in zip(all_keys, shapes, strict=True))
+        return draw_all
 
-    return jax.lax.switch(index, [branch(n) for n in NAMES], keys)
+    return jax.lax.switch(index, [branch(n) for n in NAMES], layer_keys)
 
 
 def sigma_w(name: str, fan_in: int, fan_out: int, *, weight_scale=1.0, std=0.01) -> float:

@@ -16,6 +16,7 @@ import ipywidgets as widgets
 import jax
 import numpy as np
 import plotly.graph_objects as go
+from plotly.graph_objs import FigureWidget  # imports anywidget now, not at first display
 
 from gradviz import _checks, activations, init, plots, probes, theory
 from gradviz.models.mlp import init_mlp_stacked
@@ -106,7 +107,7 @@ class GradientExplorer:
         self.preset.observe(self._on_preset, names="value")
 
         self.result = self.compute()
-        self.figure = go.FigureWidget(plots.layer_norms_figure(self._series(), title=title))
+        self.figure = FigureWidget(plots.layer_norms_figure(self._series(), title=title))
         self.status = widgets.HTML(self._status_html()).add_class("gv-status")
         self.errors = widgets.Output().add_class("gv-errors")
         for control in self.controls.values():
@@ -189,7 +190,8 @@ class GradientExplorer:
     def _on_change(self, change) -> None:
         if self._busy:
             return
-        self.errors.clear_output()
+        if self.errors.outputs:
+            self.errors.clear_output()
         try:
             self.update()
         except Exception as err:  # shown to the learner, never swallowed

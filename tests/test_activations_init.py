@@ -64,6 +64,6 @@ def test_orthogonal_is_orthogonal():
 
 def test_stacked_draw_picks_the_named_scheme():
     for i, name in enumerate(init.NAMES):
-        stack = init.draw_stack(i, jax.random.PRNGKey(2), 3, 50, 50, std=0.05)
+        (stack,) = init.draw_stacks(i, [jax.random.PRNGKey(2)], [(3, 50, 50)], std=0.05)
         expected = init.sigma_w(name, 50, 50, std=0.05) ** 2 / 50
         assert float(jnp.var(stack)) == pytest.approx(expected, rel=0.1, abs=1e-12)

@@ -119,11 +119,11 @@ def init_mlp_stacked(key, init_index, std, *, in_dim, width, out_dim, max_depth)
     kb = jax.random.split(k_bias, 3)
     hidden = max(max_depth - 1, 1)
     hidden_b = jax.vmap(lambda i: jax.random.normal(jax.random.fold_in(kb[1], i), (width,)))
+    first, hidden_w, readout = init.draw_stacks(
+        init_index, [k_first, k_hidden, k_out],
+        [(1, in_dim, width), (hidden, width, width), (1, width, out_dim)], std=std)
     return {
-        "first": {"w": init.draw_stack(init_index, k_first, 1, in_dim, width, std=std)[0],
-                  "b": jax.random.normal(kb[0], (width,))},
-        "hidden": {"w": init.draw_stack(init_index, k_hidden, hidden, width, width, std=std),
-                   "b": hidden_b(jnp.arange(hidden))},  # (hidden, width)
-        "readout": {"w": init.draw_stack(init_index, k_out, 1, width, out_dim, std=std)[0],
-                    "b": jax.random.normal(kb[2], (out_dim,))},
+        "first": {"w": first[0], "b": jax.random.normal(kb[0], (width,))},
+        "hidden": {"w": hidden_w, "b": hidden_b(jnp.arange(hidden))},  # (hidden, width)
+        "readout": {"w": readout[0], "b": jax.random.normal(kb[2], (out_dim,))},
     }

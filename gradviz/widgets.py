@@ -15,7 +15,6 @@ import weakref
 import ipywidgets as widgets
 import jax
 import numpy as np
-import plotly.graph_objects as go
 from plotly.graph_objs import FigureWidget  # imports anywidget now, not at first display
 
 from gradviz import _checks, activations, init, plots, probes, theory

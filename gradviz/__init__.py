@@ -2,7 +2,7 @@
 
 import plotly.io
 
-from gradviz import _cache, activations, exercises, init, plots, probes, tables, theory, train
+from gradviz import _cache, activations, data, exercises, init, plots, probes, tables, theory, train
 from gradviz.models.mlp import MLPConfig, apply_mlp, init_mlp, stack_params
 from gradviz.probes import ProbeResult, probe_mlp
 from gradviz.setup_check import check_environment
@@ -11,7 +11,7 @@ from gradviz.widgets import GradientExplorer
 
 __all__ = [
     "GradientExplorer", "MLPConfig", "ProbeResult", "TrainHistory", "activations", "apply_mlp",
-    "check_environment", "exercises", "init", "init_mlp", "plots", "probe_mlp", "probes",
+    "check_environment", "data", "exercises", "init", "init_mlp", "plots", "probe_mlp", "probes",
     "stack_params", "tables", "theory", "train", "train_mlp",
 ]
 __version__ = "0.1.0"

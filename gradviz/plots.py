@@ -150,3 +150,104 @@ def loss_curves_figure(losses: dict, *, title: str = "Training loss") -> go.Figu
     """
     return layer_norms_figure(losses, title=title, xlabel="training step", xname="step",
                               ylabel="loss (log scale)", overflow="diverged (loss inf/nan)")
+
+
+def grad_heatmap_figure(grad_norms, *, title: str = "log10 ‖∂L/∂W_l‖ over training",
+                        xlabel: str = "layer l (0 = input side)",
+                        ylabel: str = "training step") -> go.Figure:
+    """A step x layer heatmap of ``log10`` per-layer gradient norms.
+
+    Args:
+        grad_norms: ``(steps, depth)``, e.g. ``TrainHistory.grad_norms``. Non-finite entries
+            are drawn as red x markers on top (the heatmap leaves them blank), zeros as grey.
+    """
+    g = np.asarray(grad_norms, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(np.isfinite(g) & (g > 0), np.log10(np.where(g > 0, g, 1.0)), np.nan)
+    steps, layers = np.indices(g.shape)
+    bad, zero = ~np.isfinite(g), g == 0
+    fig = go.Figure([
+        go.Heatmap(z=z, colorscale="Viridis", colorbar={"title": {"text": "log10"}},
+                   hovertemplate="layer %{x}, step %{y}: 10^%{z:.2f}<extra></extra>"),
+        go.Scatter(x=layers[bad], y=steps[bad], mode="markers", name="inf / nan",
+                   marker={"symbol": "x", "color": OVERFLOW_COLOR, "size": 6}),
+        go.Scatter(x=layers[zero], y=steps[zero], mode="markers", name="exactly 0",
+                   marker={"symbol": "square", "color": "gray", "size": 5}),
+    ])
+    note = []
+    if bad.any():
+        first = int(steps[bad].min())
+        note.append(f"gradient overflowed float32 (inf/nan) from step {first}")
+    if zero.any():
+        note.append(f"exactly 0 in {int(zero.sum())} cell(s)")
+    fig.update_layout(template="plotly_white", height=420, title={"text": title},
+                      xaxis={"title": {"text": xlabel}}, yaxis={"title": {"text": ylabel}},
+                      annotations=[{"text": "<br>".join(note), "showarrow": False,
+                                    "xref": "paper", "yref": "paper", "x": 0.01, "y": 1.0,
+                                    "xanchor": "left", "yanchor": "bottom",
+                                    "font": {"color": OVERFLOW_COLOR}}])
+    return fig
+
+
+def histograms_figure(values: dict, *, title: str = "Distribution of gradient entries",
+                      xlabel: str = "log10 |value|", bins: int = 60) -> go.Figure:
+    """Overlaid histograms of ``log10 |v|`` for each named array (e.g. chosen layers).
+
+    Zeros and non-finite entries cannot go on a log scale: they are counted in the legend.
+    """
+    fig = go.Figure()
+    for i, (name, v) in enumerate(values.items()):
+        v = np.abs(np.asarray(v, dtype=float).ravel())
+        ok = np.isfinite(v) & (v > 0)
+        label = name
+        if (~ok).any():
+            label += f" ({int((v == 0).sum())} zero, {int((~np.isfinite(v)).sum())} inf/nan)"
+        fig.add_trace(go.Histogram(x=np.log10(v[ok]), name=label, opacity=0.6, nbinsx=bins,
+                                   marker={"color": PALETTE[i % len(PALETTE)]}))
+    fig.update_layout(template="plotly_white", height=380, barmode="overlay",
+                      title={"text": title}, xaxis={"title": {"text": xlabel}},
+                      yaxis={"title": {"text": "count"}})
+    return fig
+
+
+def spectrum_figure(singular_values: dict, *, title: str = "Singular values") -> go.Figure:
+    """Singular values, largest first, on a log axis (one line per named spectrum)."""
+    series = {name: np.sort(np.asarray(v, dtype=float))[::-1]
+              for name, v in singular_values.items()}
+    return layer_norms_figure(series, title=title, xlabel="index (largest first)", xname="index",
+                              ylabel="singular value (log scale)",
+                              overflow="singular value not finite")
+
+
+def phase_diagram_figure(sigma_ws, sigma_bs, chi, *, measured: dict | None = None,
+                         title: str = "Mean-field χ: ordered (vanishing) vs chaotic (exploding)"
+                         ) -> go.Figure:
+    """Contours of ``log10 chi`` over ``(sigma_w, sigma_b)``, the ``chi = 1`` line in black.
+
+    Args:
+        sigma_ws: ``(n,)``; sigma_bs: ``(m,)``; chi: ``(m, n)`` grid of chi values.
+        measured: optional ``{"sigma_w": [...], "sigma_b": [...], "gain": [...]}``: points
+            where a per-layer gain was measured, coloured on the same scale.
+    """
+    logchi = np.log10(np.clip(np.asarray(chi, dtype=float), 1e-12, None))
+    span = float(np.nanmax(np.abs(logchi))) or 1.0
+    fig = go.Figure([
+        go.Contour(x=sigma_ws, y=sigma_bs, z=logchi, colorscale="RdBu_r", zmid=0,
+                   zmin=-span, zmax=span, colorbar={"title": {"text": "log10 χ"}},
+                   contours={"coloring": "heatmap"}, name="log10 χ",
+                   hovertemplate="σ_w %{x:.2f}, σ_b %{y:.2f}: log10 χ = %{z:.2f}<extra></extra>"),
+        go.Contour(x=sigma_ws, y=sigma_bs, z=logchi, showscale=False, name="χ = 1",
+                   contours={"start": 0, "end": 0, "size": 1, "coloring": "none"},
+                   line={"color": "black", "width": 3}, hoverinfo="skip"),
+    ])
+    if measured:
+        gain = np.asarray(measured["gain"], dtype=float)
+        fig.add_trace(go.Scatter(
+            x=measured["sigma_w"], y=measured["sigma_b"], mode="markers", name="measured",
+            marker={"size": 11, "color": np.log10(np.clip(gain, 1e-12, None)),
+                    "colorscale": "RdBu_r", "cmin": -span, "cmax": span,
+                    "line": {"color": "black", "width": 1.5}},
+            text=[f"measured χ = {g:.3g}" for g in gain], hoverinfo="text"))
+    fig.update_layout(template="plotly_white", height=460, title={"text": title},
+                      xaxis={"title": {"text": "σ_w"}}, yaxis={"title": {"text": "σ_b"}})
+    return fig

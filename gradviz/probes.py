@@ -255,20 +255,9 @@ def probe_mlp(cfg: MLPConfig, params=None, x=None, y=None, seed: int = 0,
             standard normal, drawn from ``seed``).
         clip_norm: if given, also report norms after ``optax.clip_by_global_norm``.
     """
-    if not isinstance(cfg, MLPConfig):
-        raise ValueError(f"cfg={cfg!r} must be an MLPConfig")
-    seed = _checks.integer("seed", seed, low=0)
-    batch_size = _checks.integer("batch_size", batch_size, low=1)
     if clip_norm is not None:
         clip_norm = _checks.real("clip_norm", clip_norm, low=0.0, inclusive=False)
-    if params is None:
-        params = init_mlp(cfg, jax.random.PRNGKey(seed))
-    _check_params(cfg, params)
-    if (x is None) != (y is None):
-        raise ValueError("x and y must be given together (or both left as None)")
-    if x is None:
-        x, y = default_batch(seed, batch_size, cfg.in_dim, cfg.out_dim)
-    x, y = _check_batch(cfg, x, y)
+    params, x, y = _prepare(cfg, params, x, y, seed, batch_size)
     out = jax.device_get(probe_unrolled(
         list(params), x, y, cfg.activation, residual=cfg.residual,
         clip_norm=-1.0 if clip_norm is None else clip_norm))
@@ -303,6 +292,119 @@ def _check_batch(cfg, x, y):
     if x.shape[0] != y.shape[0]:
         raise ValueError(f"x has {x.shape[0]} rows but y has {y.shape[0]}; they must match")
     return x, y
+
+
+def _forward_layers(params, x, activation, residual):
+    """Pre-activations ``h_l`` and post-activations ``x_l`` of every layer, as two lists."""
+    phi = activations.get(activation)
+    hs, xs, h = [], [], x
+    for l, layer in enumerate(params[:-1]):
+        pre = h @ layer["w"] + layer["b"]  # (batch, width)
+        z = phi(pre)
+        h = h + z if (residual and l >= 1) else z
+        hs.append(pre)
+        xs.append(h)
+    return hs, xs
+
+
+@functools.partial(jax.jit, static_argnames=("activation", "residual"))
+def _activation_stats(params, x, activation, residual):
+    hs, xs = _forward_layers(params, x, activation, residual)
+    dphi = activations.derivative(activation)
+    bound = activations.DERIVATIVE_BOUNDS[activation]
+    out = {"mean": [], "var": [], "saturated": [], "dead": []}
+    for h, z in zip(hs, xs, strict=True):
+        d = jnp.abs(dphi(h))  # (batch, width)
+        if activation == "tanh":
+            saturated = jnp.abs(jnp.tanh(h)) > 0.97
+        elif activation == "sigmoid":
+            s = jax.nn.sigmoid(h)
+            saturated = (s < 0.03) | (s > 0.97)
+        else:
+            saturated = d < 0.06 * bound
+        out["mean"].append(jnp.mean(z))
+        out["var"].append(jnp.var(z))
+        out["saturated"].append(jnp.mean(saturated))
+        out["dead"].append(jnp.mean(jnp.all(d < 1e-6, axis=0)))  # no sample passes a gradient
+    return {k: jnp.stack(v) for k, v in out.items()}
+
+
+def activation_stats(cfg: MLPConfig, params=None, x=None, seed: int = 0,
+                     batch_size: int = 256) -> dict:
+    """Per-layer health of the forward pass, each a numpy array ``(depth,)``.
+
+    * ``mean``, ``var``: of each layer's output ``x_l`` over the batch and the units;
+    * ``saturated``: fraction of (sample, unit) entries in a flat part of the activation:
+      ``|tanh(h)| > 0.97``; sigmoid below 0.03 or above 0.97; otherwise
+      ``|phi'(h)| < 0.06 max|phi'|`` (for ReLU: the inactive half-line);
+    * ``dead``: fraction of units whose derivative is 0 (below 1e-6) for *every* sample in
+      the batch, so that no gradient reaches their incoming weights (dead ReLUs).
+    """
+    params, x, _ = _prepare(cfg, params, x, None, seed, batch_size, need_y=False)
+    out = jax.device_get(_activation_stats(list(params), x, cfg.activation, cfg.residual))
+    return {k: np.asarray(v) for k, v in out.items()}
+
+
+@functools.partial(jax.jit, static_argnames=("activation", "residual"))
+def _jacobian_spectra(params, x, activation, residual):
+    phi = activations.get(activation)
+    layer_svals, h = [], x
+    for l, layer in enumerate(params[:-1]):
+        def layer_map(v, layer=layer, l=l):
+            z = phi(v @ layer["w"] + layer["b"])
+            return v + z if (residual and l >= 1) else z
+        jac = jax.jacfwd(layer_map)(h)  # (width, fan_in) = d x_l / d x_{l-1}
+        layer_svals.append(jnp.linalg.svd(jac, compute_uv=False))
+        h = layer_map(h)
+
+    def network(v):
+        return _forward_layers(params, v[None, :], activation, residual)[1][-1][0]
+
+    whole = jnp.linalg.svd(jax.jacfwd(network)(x), compute_uv=False)  # of (width, in_dim)
+    return layer_svals, whole
+
+
+def jacobian_spectra(cfg: MLPConfig, params=None, x=None, seed: int = 0) -> dict:
+    """Singular values of the input-output Jacobians at one input ``x: (in_dim,)``.
+
+    .. math:: J_l = \\frac{\\partial x_l}{\\partial x_{l-1}}
+        = \\mathrm{diag}(\\phi'(h_l))\\, W_l^\\top, \\qquad
+        J = \\frac{\\partial x_{L-1}}{\\partial x} = J_{L-1} \\cdots J_0
+
+    Backpropagation multiplies the gradient by ``J^T``, so the spread of ``J``'s singular
+    values is how unevenly directions are scaled: all equal to 1 is dynamical isometry.
+
+    Returns:
+        ``{"layers": [(k_l,) arrays, largest first], "network": (k,) array}``.
+
+    References:
+        Saxe et al. 2013, arXiv:1312.6120; Pennington, Schoenholz & Ganguli 2017,
+        arXiv:1711.04735.
+    """
+    params, xb, _ = _prepare(cfg, params, None if x is None else jnp.asarray(x)[None, :], None,
+                             seed, 1, need_y=False)
+    layers, whole = jax.device_get(_jacobian_spectra(list(params), xb[0], cfg.activation,
+                                                     cfg.residual))
+    return {"layers": [np.asarray(v) for v in layers], "network": np.asarray(whole)}
+
+
+def _prepare(cfg, params, x, y, seed, batch_size, *, need_y=True):
+    """Validate and default the arguments shared by the probes."""
+    if not isinstance(cfg, MLPConfig):
+        raise ValueError(f"cfg={cfg!r} must be an MLPConfig")
+    seed = _checks.integer("seed", seed, low=0)
+    batch_size = _checks.integer("batch_size", batch_size, low=1)
+    if params is None:
+        params = init_mlp(cfg, jax.random.PRNGKey(seed))
+    _check_params(cfg, params)
+    if need_y and (x is None) != (y is None):
+        raise ValueError("x and y must be given together (or both left as None)")
+    if x is None:
+        x, y = default_batch(seed, batch_size, cfg.in_dim, cfg.out_dim)
+    if not need_y:
+        y = jnp.zeros((jnp.shape(x)[0], cfg.out_dim), jnp.float32)
+    x, y = _check_batch(cfg, x, y)
+    return params, x, y
 
 
 def mse_loss_and_grads(params: list[dict], x, y, cfg: MLPConfig):

@@ -135,3 +135,47 @@ def gradient_profile(activation: str, sigma_w: float, sigma_b: float, depth: int
 def sigmoid_bound(depth: int) -> float:
     """Upper bound on a product of ``depth`` sigmoid derivatives: ``0.25**depth``."""
     return 0.25 ** _checks.integer("depth", depth, low=0)
+
+
+def depth_scale(chi_value: float) -> float:
+    """Depth over which the squared gradient changes by a factor ``e``: ``xi = -1 / ln(chi)``.
+
+    Positive for ``chi < 1`` (vanishing: ``||delta_l||^2 ~ exp(-(L - l) / xi)``), negative
+    for ``chi > 1`` (exploding), infinite at ``chi = 1``, the edge of chaos.
+
+    References:
+        Schoenholz et al. 2017, "Deep information propagation", arXiv:1611.01232.
+    """
+    chi_value = _checks.real("chi", chi_value, low=0.0)
+    if chi_value == 1.0:
+        return math.inf
+    if chi_value == 0.0:
+        return 0.0
+    return -1.0 / math.log(chi_value)
+
+
+def rnn_regime(sigma_max: float, gamma: float) -> str:
+    """What the largest singular value of the recurrent matrix says about BPTT.
+
+    With ``|phi'| <= gamma``, each step back multiplies ``||dL/dh_t||`` by at most
+    ``gamma * sigma_max``, so ``sigma_max < 1 / gamma`` guarantees vanishing gradients
+    (a sufficient condition); ``sigma_max > 1 / gamma`` is necessary, not sufficient, for
+    exploding ones. This is the largest *singular value*, not the spectral radius: the
+    published text said eigenvalue, an erratum.
+
+    References:
+        Pascanu, Mikolov & Bengio 2013, "On the difficulty of training recurrent neural
+        networks", arXiv:1211.5063.
+    """
+    sigma_max = _checks.real("sigma_max", sigma_max, low=0.0)
+    gamma = _checks.real("gamma", gamma, low=0.0, inclusive=False)
+    if sigma_max * gamma < 1:
+        return "vanishing guaranteed"
+    return "exploding possible"
+
+
+def rnn_gradient_bound(sigma_max: float, gamma: float, steps: int) -> float:
+    """Bound ``(gamma * sigma_max) ** steps`` on ``||dL/dh_{T-1-steps}|| / ||dL/dh_{T-1}||``."""
+    sigma_max = _checks.real("sigma_max", sigma_max, low=0.0)
+    gamma = _checks.real("gamma", gamma, low=0.0, inclusive=False)
+    return (gamma * sigma_max) ** _checks.integer("steps", steps, low=0)

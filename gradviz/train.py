@@ -55,13 +55,15 @@ def _make_step(cfg: MLPConfig, optimizer: str, learning_rate: float, clip_norm: 
 
 def train_mlp(cfg: MLPConfig, optimizer: str = "sgd", learning_rate: float = 0.01,
               clip_norm: float | None = None, steps: int = 200, seed: int = 0,
-              x=None, y=None, batch_size: int = 256) -> TrainHistory:
+              x=None, y=None, batch_size: int = 256, callback=None) -> TrainHistory:
     """Full-batch training of the MSE loss with an optax optimizer.
 
     Each step records the loss, the per-layer gradient norms (before clipping) and the
     update-to-weight ratios, then applies ``optax.clip_by_global_norm(clip_norm)`` (if
     given) and the optimizer. Stops at the first non-finite loss (``diverged_at``).
     ``x``/``y`` default to the standard-normal batch of :func:`gradviz.probe_mlp`.
+    ``callback(step, steps, loss)``, if given, runs after every step (for example
+    :class:`gradviz.widgets.ProgressBar`, which appears when a run takes over ~2 s).
     """
     if not isinstance(cfg, MLPConfig):
         raise ValueError(f"cfg={cfg!r} must be an MLPConfig")
@@ -88,6 +90,8 @@ def train_mlp(cfg: MLPConfig, optimizer: str = "sgd", learning_rate: float = 0.0
         losses.append(loss)
         norms.append(np.asarray(n))
         ratios.append(np.asarray(r))
+        if callback is not None:
+            callback(t, steps, loss)
         if not math.isfinite(loss):
             diverged_at = t
             break

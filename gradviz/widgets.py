@@ -201,6 +201,43 @@ class GradientExplorer:
         return self.widget._repr_mimebundle_(**kwargs)
 
 
+class ProgressBar:
+    """A training callback that shows an ipywidgets progress bar once a run is slow.
+
+    Nothing is displayed for runs that finish within ``after_s`` seconds (default 2): a
+    short run stays quiet, a long one says how far it is. Use as
+    ``gv.train_mlp(cfg, ..., callback=gv.widgets.ProgressBar("training"))``.
+    """
+
+    def __init__(self, description: str = "training", *, after_s: float = 2.0):
+        self.description = description
+        self.after_s = _checks.real("after_s", after_s, low=0.0)
+        self.bar = None
+        self._start = None
+
+    def __call__(self, step: int, steps: int, loss: float) -> None:
+        import time
+
+        from IPython.display import display
+
+        now = time.perf_counter()
+        if self._start is None:
+            self._start = now
+        elapsed = now - self._start
+        projected = elapsed / (step + 1) * steps
+        if self.bar is None and elapsed > 0.25 and projected > self.after_s:
+            self.bar = widgets.IntProgress(min=0, max=steps, description=self.description,
+                                           bar_style="info").add_class("gv-progress")
+            display(self.bar)
+        if self.bar is not None:
+            self.bar.value = step + 1
+            if not math.isfinite(loss):
+                self.bar.bar_style = "danger"
+                self.bar.description = f"diverged at {step}"
+            elif step + 1 == steps:
+                self.bar.bar_style = "success"
+
+
 def _init_names() -> tuple:
     return init.NAMES
 

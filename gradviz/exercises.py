@@ -116,3 +116,23 @@ def check_clipped_norm(answer, *, depth=30, weight_scale=1.6, clip_norm=1.0) -> 
     ok = math.isclose(answer, truth, rel_tol=0.02)
     return _report(ok, f"the raw global norm is {r.global_norm:.3g}; after clipping it is "
                    f"{truth:.3g}" + ("." if ok else f", not {answer:.3g}."))
+
+
+def check_chain_factor(factor, *, depth=30, target=1e-3, rel_tol=0.1) -> bool:
+    """Lesson 02: the per-layer factor that makes the first layer get ``target`` of the last.
+
+    Measured on a chain of ``depth`` scalar layers (width 1, linear, weights ``+-factor``).
+    """
+    factor = _number("factor", factor)
+    if factor is None:
+        return False
+    if not 0 < factor <= 4:
+        return _report(False, f"factor={factor:g}: use a value between 0 and 4.")
+    cfg = MLPConfig(depth=depth, width=1, in_dim=1, activation="linear", init="orthogonal",
+                    weight_scale=factor)
+    ratio = _depth_ratio(cfg)
+    ok = abs(math.log(ratio / target)) <= math.log1p(rel_tol)
+    return _report(ok, f"with factor {factor:g} the first of {depth} layers gets {ratio:.3g} of "
+                   f"the last layer's gradient; the goal was {target:g}" + (
+                       "." if ok else ": " + ("raise" if ratio < target else "lower")
+                       + " the factor."))

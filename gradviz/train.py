@@ -97,3 +97,13 @@ def train_mlp(cfg: MLPConfig, optimizer: str = "sgd", learning_rate: float = 0.0
             break
         params = new
     return TrainHistory(np.array(losses), np.array(norms), np.array(ratios), diverged_at, params)
+
+
+def weight_change(cfg: MLPConfig, history: TrainHistory, seed: int = 0) -> np.ndarray:
+    """How far training moved each layer: ``||W_l(end) - W_l(0)|| / ||W_l(0)||``, ``(depth,)``.
+
+    ``seed`` must be the one the run used (it draws the initial weights again).
+    """
+    start = init_mlp(cfg, jax.random.PRNGKey(_checks.integer("seed", seed, low=0)))
+    return np.array([float(jnp.linalg.norm(end["w"] - w0["w"]) / jnp.linalg.norm(w0["w"]))
+                     for end, w0 in zip(history.params[:-1], start[:-1], strict=True)])

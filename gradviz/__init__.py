@@ -4,15 +4,18 @@ import plotly.io
 
 from gradviz import _cache, activations, data, exercises, init, plots, probes, tables, theory, train
 from gradviz.models.mlp import MLPConfig, apply_mlp, init_mlp, stack_params
+from gradviz.models.rnn import RNNConfig, apply_rnn, init_rnn
 from gradviz.probes import ProbeResult, probe_mlp
+from gradviz.rnn_probes import RNNProbeResult, RNNTrainHistory, probe_rnn, train_rnn
 from gradviz.setup_check import check_environment
 from gradviz.train import TrainHistory, train_mlp
 from gradviz.widgets import GradientExplorer
 
 __all__ = [
-    "GradientExplorer", "MLPConfig", "ProbeResult", "TrainHistory", "activations", "apply_mlp",
-    "check_environment", "data", "exercises", "init", "init_mlp", "plots", "probe_mlp", "probes",
-    "stack_params", "tables", "theory", "train", "train_mlp",
+    "GradientExplorer", "MLPConfig", "ProbeResult", "RNNConfig", "RNNProbeResult",
+    "RNNTrainHistory", "TrainHistory", "activations", "apply_mlp", "apply_rnn",
+    "check_environment", "data", "exercises", "init", "init_mlp", "init_rnn", "plots", "probe_mlp",
+    "probe_rnn", "probes", "stack_params", "tables", "theory", "train", "train_mlp", "train_rnn",
 ]
 __version__ = "0.1.0"
 

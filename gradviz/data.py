@@ -1,4 +1,8 @@
-"""Small synthetic tasks, made in code from an explicit seed (nothing is downloaded)."""
+"""Small synthetic tasks, made in code from an explicit seed (nothing is downloaded).
+
+``teacher_regression`` and ``two_spirals`` here; the long-range-dependency task,
+:func:`adding_problem`, lives with the recurrent models and is re-exported.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,9 @@ import jax
 import jax.numpy as jnp
 
 from gradviz import _checks
+from gradviz.models.rnn import ADDING_BASELINE_MSE, adding_problem
+
+__all__ = ["ADDING_BASELINE_MSE", "adding_problem", "teacher_regression", "two_spirals"]
 
 
 def teacher_regression(seed: int, n: int, in_dim: int = 16, out_dim: int = 1, *,

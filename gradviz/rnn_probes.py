@@ -1,0 +1,229 @@
+"""Gradients through time: per-step ``||dL/dh_t||`` of a recurrent network, and its training.
+
+The loss is the mean squared error of the readout of the last state,
+``L = mean((h_{T-1} W_out + b_out - y)**2)``, so every earlier step is reached only by
+backpropagation through time:
+
+.. math::
+    \\frac{\\partial L}{\\partial h_t} = \\frac{\\partial L}{\\partial h_{t+1}}
+    \\frac{\\partial h_{t+1}}{\\partial h_t}, \\qquad
+    \\Big\\|\\frac{\\partial L}{\\partial h_t}\\Big\\| \\le
+    (\\gamma\\, \\sigma_{\\max}(U))^{T-1-t} \\Big\\|\\frac{\\partial L}{\\partial h_{T-1}}\\Big\\|
+
+for the vanilla cell (``gamma`` bounds ``|phi'|``, ``sigma_max`` is the largest singular
+value of the recurrent matrix). ``dL/dh_t`` is measured as the gradient with respect to a
+zero shift added to ``h_t`` (see :func:`~gradviz.models.rnn.apply_rnn`).
+
+References:
+    Pascanu, Mikolov & Bengio 2013, arXiv:1211.5063. Hochreiter & Schmidhuber 1997,
+    "Long Short-Term Memory" (the adding problem).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from gradviz import _checks, probes
+from gradviz.models.rnn import (
+    ADDING_BASELINE_MSE,
+    RNNConfig,
+    _adding_batch,
+    adding_problem,
+    apply_rnn,
+    init_rnn,
+    param_shapes,
+)
+from gradviz.train import OPTIMIZERS
+
+__all__ = ["ADDING_BASELINE_MSE", "RNNProbeResult", "RNNTrainHistory", "probe_rnn",
+           "probe_rnn_grads", "train_rnn"]
+
+
+def _tree_norm(tree):
+    """``||tree||`` over all its leaves, from per-leaf norms (so it cannot overflow early)."""
+    return probes.norm(jnp.stack([probes.norm(a) for a in jax.tree.leaves(tree)]))
+
+
+def _program(cfg: RNNConfig) -> RNNConfig:
+    """``cfg`` with only the fields that change the compiled program (the rest change params).
+
+    Passing this as the static config means moving ``weight_scale``, ``init``,
+    ``bias_scale`` or ``forget_bias`` (or the activation of an LSTM/GRU) never recompiles.
+    """
+    return RNNConfig(cell=cfg.cell, hidden=cfg.hidden, seq_len=cfg.seq_len, in_dim=cfg.in_dim,
+                     out_dim=cfg.out_dim,
+                     activation=cfg.activation if cfg.cell == "rnn" else "tanh")
+
+
+def _mse(params, xs, y, cfg, shifts=None):
+    """``(L, hs)``: MSE of the last step's readout, and every hidden state."""
+    y_hat, hs = apply_rnn(params, xs, cfg, shifts)  # (batch, out_dim), (T, batch, H)
+    return jnp.mean((y_hat - y) ** 2), hs
+
+
+@functools.partial(jax.jit, static_argnames=("cfg",))
+def probe_rnn_grads(params, xs, y, cfg: RNNConfig):
+    """Per-step gradient statistics by one ``jax.grad`` of the loss.
+
+    Args:
+        params: :func:`~gradviz.models.rnn.init_rnn` pytree.
+        xs: ``(batch, T, in_dim)`` inputs; y: ``(batch, out_dim)`` targets.
+        cfg: static; one compile per :func:`_program` of it and per shape.
+
+    Returns:
+        dict: ``hidden_grad_norms (T,)`` = ``||dL/dh_t||``, ``hidden_norms (T,)`` =
+        ``||h_t||`` (Frobenius over the batch), scalars ``loss`` and
+        ``recurrent_grad_norm`` = ``||dL/dU||`` over every gate's recurrent matrix.
+    """
+    dtype = jnp.result_type(xs, params["readout"]["w"])
+    shifts = jnp.zeros((xs.shape[1], xs.shape[0], cfg.hidden), dtype)  # (T, batch, H)
+    (loss, hs), (g_params, g_shifts) = jax.value_and_grad(
+        _mse, argnums=(0, 4), has_aux=True)(params, xs, y, cfg, shifts)
+    return {"hidden_grad_norms": probes.norms(list(g_shifts)),
+            "hidden_norms": probes.norms(list(hs)),
+            "loss": loss, "recurrent_grad_norm": _tree_norm(g_params["w_rec"])}
+
+
+@dataclasses.dataclass(frozen=True)
+class RNNProbeResult:
+    """Per-step gradient statistics of one recurrent network on one batch (numpy)."""
+
+    hidden_grad_norms: np.ndarray  # (seq_len,) ||dL/dh_t||, loss on the last step
+    hidden_norms: np.ndarray       # (seq_len,) ||h_t||
+    loss: float
+    recurrent_grad_norm: float     # ||dL/dU|| over every gate's recurrent matrix
+
+
+def probe_rnn(cfg: RNNConfig, params=None, xs=None, y=None, seed: int = 0,
+              batch_size: int = 64) -> RNNProbeResult:
+    """Measure ``||dL/dh_t||`` at every step with one backward pass.
+
+    Args:
+        cfg: the network; params: from :func:`~gradviz.models.rnn.init_rnn` (default:
+            ``init_rnn(cfg, PRNGKey(seed))``).
+        xs: ``(batch, seq_len, in_dim)``; y: ``(batch, out_dim)`` float targets (default:
+            ``adding_problem(seed, batch_size, cfg.seq_len)``, which needs ``in_dim=2``,
+            ``out_dim=1`` and ``seq_len >= 2``).
+    """
+    if not isinstance(cfg, RNNConfig):
+        raise ValueError(f"cfg={cfg!r} must be an RNNConfig")
+    seed = _checks.integer("seed", seed, low=0)
+    batch_size = _checks.integer("batch_size", batch_size, low=1)
+    if (xs is None) != (y is None):
+        raise ValueError("xs and y must be given together (or both left as None)")
+    if xs is None:
+        _check_adding_dims(cfg)  # the default batch is the adding problem: else pass xs, y
+        xs, y = adding_problem(seed, batch_size, cfg.seq_len)
+    xs, y = _check_batch(cfg, xs, y)
+    if params is None:
+        params = init_rnn(cfg, jax.random.PRNGKey(seed))
+    _check_params(cfg, params)
+    out = jax.device_get(probe_rnn_grads(params, xs, y, _program(cfg)))
+    return RNNProbeResult(hidden_grad_norms=np.asarray(out["hidden_grad_norms"]),
+                          hidden_norms=np.asarray(out["hidden_norms"]),
+                          loss=float(out["loss"]),
+                          recurrent_grad_norm=float(out["recurrent_grad_norm"]))
+
+
+def _check_adding_dims(cfg):
+    """The adding problem needs two input channels, one target and two steps at least."""
+    if (cfg.in_dim, cfg.out_dim) != (2, 1) or cfg.seq_len < 2:
+        raise ValueError(f"cfg has in_dim={cfg.in_dim}, out_dim={cfg.out_dim}, "
+                         f"seq_len={cfg.seq_len}; the adding problem needs in_dim=2, "
+                         "out_dim=1 and seq_len >= 2")
+
+
+def _check_params(cfg, params):
+    expected = param_shapes(cfg)
+    shapes = jax.tree.map(np.shape, params) if isinstance(params, dict) else type(params)
+    if shapes != expected:
+        raise ValueError(f"params has shapes {shapes}; cfg expects {expected} "
+                         "(use init_rnn(cfg, key))")
+
+
+def _check_batch(cfg, xs, y):
+    xs, y = jnp.asarray(xs), jnp.asarray(y)
+    for name, arr, dims in (("xs", xs, (cfg.seq_len, cfg.in_dim)), ("y", y, (cfg.out_dim,))):
+        if arr.shape[1:] != dims:
+            shown = ", ".join(str(d) for d in ("batch", *dims))
+            raise ValueError(f"{name} has shape {arr.shape}; expected ({shown})")
+        if not jnp.issubdtype(arr.dtype, jnp.floating):
+            raise ValueError(f"{name} has dtype {arr.dtype}; expected a float dtype")
+    if xs.shape[0] != y.shape[0]:
+        raise ValueError(f"xs has {xs.shape[0]} rows but y has {y.shape[0]}; they must match")
+    return xs, y
+
+
+@dataclasses.dataclass(frozen=True)
+class RNNTrainHistory:
+    """Per-step records of one run on the adding problem (rows stop at divergence)."""
+
+    loss: np.ndarray                 # (steps,) loss before each update
+    recurrent_grad_norms: np.ndarray  # (steps,) ||dL/dU|| before clipping
+    diverged_at: int | None          # first step whose loss is not finite, or None
+    params: dict                     # final parameters
+
+
+@functools.lru_cache(maxsize=16)  # bounded: one compiled step per recent configuration
+def _make_step(cfg: RNNConfig, optimizer: str, learning_rate: float,
+               clip_norm: float | None, batch_size: int):
+    opt = OPTIMIZERS[optimizer](learning_rate)
+    if clip_norm is not None:
+        opt = optax.chain(optax.clip_by_global_norm(clip_norm), opt)
+
+    @jax.jit
+    def step(params, state, data_key, t):
+        xs, y = _adding_batch(jax.random.fold_in(data_key, t), batch_size, cfg.seq_len)
+        (loss, _), grads = jax.value_and_grad(_mse, has_aux=True)(params, xs, y, cfg)
+        updates, state = opt.update(grads, state, params)
+        new = optax.apply_updates(params, updates)
+        return new, state, loss, _tree_norm(grads["w_rec"])
+
+    return opt, step
+
+
+def train_rnn(cfg: RNNConfig, optimizer: str = "adam", learning_rate: float = 1e-3,
+              clip_norm: float | None = None, steps: int = 200, seed: int = 0,
+              batch_size: int = 64) -> RNNTrainHistory:
+    """Train on the adding problem with an optax optimizer, a fresh batch every step.
+
+    Step ``t`` draws its batch from ``fold_in(fold_in(PRNGKey(seed), 2), t)`` (the weights
+    come from ``PRNGKey(seed)``, :func:`probe_rnn`'s batch from ``fold_in(..., 1)``), records
+    the loss and ``||dL/dU||`` before clipping, then applies
+    ``optax.clip_by_global_norm(clip_norm)`` (if given) and the optimizer. Stops at the first
+    non-finite loss (``diverged_at``). A loss below :data:`ADDING_BASELINE_MSE` ``= 1/6``,
+    the MSE of always predicting the mean, means the network has learned something.
+    """
+    if not isinstance(cfg, RNNConfig):
+        raise ValueError(f"cfg={cfg!r} must be an RNNConfig")
+    _checks.one_of("optimizer", optimizer, tuple(OPTIMIZERS))
+    learning_rate = _checks.real("learning_rate", learning_rate, low=0.0, inclusive=False)
+    if clip_norm is not None:
+        clip_norm = _checks.real("clip_norm", clip_norm, low=0.0, inclusive=False)
+    steps = _checks.integer("steps", steps, low=1)
+    seed = _checks.integer("seed", seed, low=0)
+    batch_size = _checks.integer("batch_size", batch_size, low=1)
+    _check_adding_dims(cfg)
+
+    opt, step = _make_step(_program(cfg), optimizer, learning_rate, clip_norm, batch_size)
+    key = jax.random.PRNGKey(seed)
+    params, data_key = init_rnn(cfg, key), jax.random.fold_in(key, 2)
+    state = opt.init(params)
+    losses, norms, diverged_at = [], [], None
+    for t in range(steps):
+        new, state, loss, n = step(params, state, data_key, t)
+        loss = float(loss)
+        losses.append(loss)
+        norms.append(float(n))
+        if not math.isfinite(loss):
+            diverged_at = t
+            break
+        params = new
+    return RNNTrainHistory(np.array(losses), np.array(norms), diverged_at, params)

@@ -136,3 +136,27 @@ def check_chain_factor(factor, *, depth=30, target=1e-3, rel_tol=0.1) -> bool:
                    f"the last layer's gradient; the goal was {target:g}" + (
                        "." if ok else ": " + ("raise" if ratio < target else "lower")
                        + " the factor."))
+
+
+def check_edge_of_chaos(sigma_w, *, sigma_b=0.3, activation="tanh", depth=50, tol=0.07) -> bool:
+    """Lesson 05: a ``sigma_w`` where the measured per-layer gain is 1 (within ``tol``).
+
+    Measures a depth-``depth``, width-64 network with LeCun weights times ``sigma_w`` and
+    biases ``N(0, sigma_b**2)``, as the phase-diagram explorer does.
+    """
+    sigma_w = _number("sigma_w", sigma_w)
+    if sigma_w is None:
+        return False
+    if not 0 < sigma_w <= 4:
+        return _report(False, f"sigma_w={sigma_w:g}: try a value between 0.25 and 3.")
+    from gradviz.probes import per_layer_gain
+
+    cfg = MLPConfig(depth=depth, width=64, in_dim=64, activation=activation, init="lecun",
+                    weight_scale=sigma_w, bias_scale=sigma_b)
+    gain = per_layer_gain(probe_mlp(cfg, seed=0, batch_size=128).activation_grad_norms)
+    if abs(gain - 1) <= tol:
+        return _report(True, f"at sigma_w={sigma_w:g}, sigma_b={sigma_b:g} the measured gain per "
+                       f"layer is {gain:.3f}: the edge of chaos.")
+    side = ("ordered side (gradients vanish): increase sigma_w" if gain < 1
+            else "chaotic side (gradients explode): decrease sigma_w")
+    return _report(False, f"measured gain per layer {gain:.3f}, the {side}.")

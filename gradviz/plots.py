@@ -219,6 +219,26 @@ def spectrum_figure(singular_values: dict, *, title: str = "Singular values") ->
                               overflow="singular value not finite")
 
 
+LOG_CHI_SPAN = 2.0  # colour scale of phase diagrams: log10 chi from -2 to +2
+
+
+def phase_diagram_update(chi=None, measured: dict | None = None) -> tuple:
+    """Trace updates for :func:`phase_diagram_figure`: new ``chi`` grid and/or measured points."""
+    traces = [{}, {}, {}]
+    if chi is not None:
+        logchi = np.log10(np.clip(np.asarray(chi, dtype=float), 1e-12, None))
+        traces[0] = traces[1] = {"z": logchi}
+    if measured is not None:
+        gain = np.asarray(measured["gain"], dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            color = np.clip(np.log10(gain), -LOG_CHI_SPAN, LOG_CHI_SPAN)
+        traces[2] = {"x": np.asarray(measured["sigma_w"], dtype=float),
+                     "y": np.asarray(measured["sigma_b"], dtype=float),
+                     "marker": {"color": np.nan_to_num(color, nan=0.0)},
+                     "text": [f"measured χ = {g:.3g}" for g in gain]}
+    return traces, {}
+
+
 def phase_diagram_figure(sigma_ws, sigma_bs, chi, *, measured: dict | None = None,
                          title: str = "Mean-field χ: ordered (vanishing) vs chaotic (exploding)"
                          ) -> go.Figure:
@@ -229,25 +249,21 @@ def phase_diagram_figure(sigma_ws, sigma_bs, chi, *, measured: dict | None = Non
         measured: optional ``{"sigma_w": [...], "sigma_b": [...], "gain": [...]}``: points
             where a per-layer gain was measured, coloured on the same scale.
     """
-    logchi = np.log10(np.clip(np.asarray(chi, dtype=float), 1e-12, None))
-    span = float(np.nanmax(np.abs(logchi))) or 1.0
+    traces, _ = phase_diagram_update(chi, measured or {"sigma_w": [], "sigma_b": [], "gain": []})
+    span = LOG_CHI_SPAN
     fig = go.Figure([
-        go.Contour(x=sigma_ws, y=sigma_bs, z=logchi, colorscale="RdBu_r", zmid=0,
-                   zmin=-span, zmax=span, colorbar={"title": {"text": "log10 χ"}},
-                   contours={"coloring": "heatmap"}, name="log10 χ",
+        go.Contour(x=sigma_ws, y=sigma_bs, colorscale="RdBu_r", zmid=0, zmin=-span, zmax=span,
+                   colorbar={"title": {"text": "log10 χ"}}, contours={"coloring": "heatmap"},
+                   name="log10 χ", **traces[0],
                    hovertemplate="σ_w %{x:.2f}, σ_b %{y:.2f}: log10 χ = %{z:.2f}<extra></extra>"),
-        go.Contour(x=sigma_ws, y=sigma_bs, z=logchi, showscale=False, name="χ = 1",
+        go.Contour(x=sigma_ws, y=sigma_bs, showscale=False, name="χ = 1", **traces[1],
                    contours={"start": 0, "end": 0, "size": 1, "coloring": "none"},
                    line={"color": "black", "width": 3}, hoverinfo="skip"),
+        go.Scatter(mode="markers", name="measured", hoverinfo="text", **traces[2]),
     ])
-    if measured:
-        gain = np.asarray(measured["gain"], dtype=float)
-        fig.add_trace(go.Scatter(
-            x=measured["sigma_w"], y=measured["sigma_b"], mode="markers", name="measured",
-            marker={"size": 11, "color": np.log10(np.clip(gain, 1e-12, None)),
-                    "colorscale": "RdBu_r", "cmin": -span, "cmax": span,
-                    "line": {"color": "black", "width": 1.5}},
-            text=[f"measured χ = {g:.3g}" for g in gain], hoverinfo="text"))
+    fig.update_traces(selector={"type": "scatter"},
+                      marker={"size": 13, "colorscale": "RdBu_r", "cmin": -span, "cmax": span,
+                              "line": {"color": "black", "width": 2}})
     fig.update_layout(template="plotly_white", height=460, title={"text": title},
                       xaxis={"title": {"text": "σ_w"}}, yaxis={"title": {"text": "σ_b"}})
     return fig

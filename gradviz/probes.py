@@ -234,6 +234,21 @@ def summary(r: ProbeResult) -> dict:
             "non-finite layers": int(np.sum(~np.isfinite(r.weight_grad_norms)))}
 
 
+def per_layer_gain(activation_grad_norms) -> float:
+    """Measured squared-gradient gain per layer, the quantity mean-field ``chi`` predicts.
+
+    The geometric mean of ``(||dL/dh_l|| / ||dL/dh_{l+1}||)**2`` over the deeper half of the
+    layers, where the forward signal has settled to its fixed point ``q*``; nan when
+    undefined (fewer than 4 layers, zeros, overflow).
+    """
+    d = np.asarray(activation_grad_norms, dtype=float)
+    with np.errstate(all="ignore"):
+        ratios = (d[:-1] / d[1:])[d.size // 2:]
+        if d.size < 4 or not np.all(np.isfinite(ratios) & (ratios > 0)):
+            return float("nan")
+        return float(np.exp(np.mean(2 * np.log(ratios))))
+
+
 def default_batch(seed: int, batch_size: int, in_dim: int, out_dim: int):
     """Standard-normal inputs ``(batch_size, in_dim)`` and targets ``(batch_size, out_dim)``.
 

@@ -179,3 +179,27 @@ def rnn_gradient_bound(sigma_max: float, gamma: float, steps: int) -> float:
     sigma_max = _checks.real("sigma_max", sigma_max, low=0.0)
     gamma = _checks.real("gamma", gamma, low=0.0, inclusive=False)
     return (gamma * sigma_max) ** _checks.integer("steps", steps, low=0)
+
+
+@functools.partial(jax.jit, static_argnames="n")
+def _chi_grid(act_index, sigma_ws, sigma_bs, n):
+    def one(sigma_w, sigma_b):
+        return _iterate(act_index, sigma_w, sigma_b, 1.0, n)[1][-1]
+    return jax.vmap(lambda sb: jax.vmap(lambda sw: one(sw, sb))(sigma_ws))(sigma_bs)
+
+
+def chi_grid(activation: str, sigma_ws, sigma_bs, *, steps: int = 256) -> np.ndarray:
+    """``chi`` at the fixed point over a grid: ``out[i, j] = chi(activation, sigma_ws[j],
+    sigma_bs[i])``, ``q*`` approximated by ``steps`` iterations of the variance map from 1.
+
+    One compiled call for the whole grid (a phase diagram re-draws in milliseconds).
+    """
+    _checks.one_of("activation", activation, activations.NAMES)
+    sw = np.asarray(sigma_ws, dtype=np.float32)
+    sb = np.asarray(sigma_bs, dtype=np.float32)
+    if sw.ndim != 1 or sb.ndim != 1 or not (np.all(np.isfinite(sw)) and np.all(sw >= 0)
+                                            and np.all(np.isfinite(sb)) and np.all(sb >= 0)):
+        raise ValueError("sigma_ws and sigma_bs must be 1-D arrays of finite values >= 0")
+    steps = _checks.integer("steps", steps, low=1)
+    out = _chi_grid(activations.NAMES.index(activation), sw, sb, steps)
+    return np.asarray(out, dtype=np.float64)

@@ -33,7 +33,46 @@ def _fmt(x: float) -> str:
     return f"{x:.3g}" if math.isfinite(x) else str(x)
 
 
-class GradientExplorer:
+class _Explorer:
+    """What every explorer shares: registration, error display and the change callback.
+
+    A subclass sets ``controls`` (name -> value widget), ``figure`` (a FigureWidget),
+    ``widget`` (the layout) and implements ``compute()`` and ``update()``.
+    """
+
+    def _register(self) -> None:
+        self.created = next(_COUNTER)
+        _LIVE.add(self)
+        self._busy = False  # True while several controls are set at once
+        self.errors = widgets.Output().add_class("gv-errors")
+
+    def _observe(self) -> None:
+        for name, control in self.controls.items():
+            control.add_class("gv-" + name.replace("_", "-"))
+            control.style.description_width = "90px"
+            control.observe(self._on_change, names="value")
+
+    @property
+    def values(self) -> dict:
+        """Current control values."""
+        return {name: control.value for name, control in self.controls.items()}
+
+    def _on_change(self, change) -> None:
+        if self._busy:
+            return
+        if self.errors.outputs:
+            self.errors.clear_output()
+        try:
+            self.update()
+        except Exception as err:  # shown to the learner, never swallowed
+            self.errors.append_stderr(f"{type(err).__name__}: {err}\n")
+            raise
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+
+class GradientExplorer(_Explorer):
     """Per-layer gradient norms of a random MLP, re-measured with ``jax.grad`` on every move.
 
     The network is the :class:`~gradviz.MLPConfig` MLP (width ``width``, inputs
@@ -88,13 +127,7 @@ class GradientExplorer:
                                                      description="clip threshold",
                                                      readout_format=".3g"),
         }
-        for name, control in self.controls.items():
-            control.add_class("gv-" + name.replace("_", "-"))
-            control.style.description_width = "90px"
-
-        self.created = next(_COUNTER)
-        _LIVE.add(self)
-        self._busy = False  # True while a preset sets several controls at once
+        self._register()
         self.presets = dict(presets or {})
         for label, values in self.presets.items():
             unknown = set(values) - set(self.controls)
@@ -108,9 +141,7 @@ class GradientExplorer:
         self.result = self.compute()
         self.figure = FigureWidget(plots.layer_norms_figure(self._series(), title=title))
         self.status = widgets.HTML(self._status_html()).add_class("gv-status")
-        self.errors = widgets.Output().add_class("gv-errors")
-        for control in self.controls.values():
-            control.observe(self._on_change, names="value")
+        self._observe()
         c = self.controls
         self.widget = widgets.VBox([
             *([self.preset] if self.presets else []),
@@ -118,11 +149,6 @@ class GradientExplorer:
             widgets.HBox([c["weight_scale"], c["clip"], c["clip_threshold"]]),
             self.figure, self.status, self.errors,
         ]).add_class("gv-explorer")
-
-    @property
-    def values(self) -> dict:
-        """Current control values."""
-        return {name: control.value for name, control in self.controls.items()}
 
     def _stack(self, init_name: str) -> dict:
         if init_name not in self._stacks:
@@ -186,19 +212,100 @@ class GradientExplorer:
             self._busy = False
         self._on_change(None)
 
-    def _on_change(self, change) -> None:
-        if self._busy:
-            return
-        if self.errors.outputs:
-            self.errors.clear_output()
-        try:
-            self.update()
-        except Exception as err:  # shown to the learner, never swallowed
-            self.errors.append_stderr(f"{type(err).__name__}: {err}\n")
-            raise
 
-    def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+class PhaseExplorer(_Explorer):
+    """Where a network sits on the mean-field phase diagram, and what it measures there.
+
+    The contours are ``log10 chi(sigma_w, sigma_b)`` for the chosen activation (black line:
+    ``chi = 1``, the edge of chaos). The marker is a real network of width ``width`` with
+    LeCun-scaled weights times ``sigma_w`` and biases ``N(0, sigma_b**2)``, whose
+    per-layer squared-gradient gain is measured on every move: the geometric mean of
+    ``(||dL/dh_l|| / ||dL/dh_{l+1}||)**2`` over the deeper half of the layers, where the
+    forward signal has settled to ``q*``. Marker colour = measured, background = theory.
+    """
+
+    SIGMA_WS = np.round(np.linspace(0.25, 3.0, 23), 4)
+    SIGMA_BS = np.round(np.linspace(0.0, 1.0, 11), 4)
+
+    def __init__(self, *, activation: str = "tanh", sigma_w: float = 1.0, sigma_b: float = 0.0,
+                 depth: int = 50, width: int = 64, batch_size: int = 128, seed: int = 0,
+                 title: str = "Mean-field χ and the measured per-layer gain"):
+        _checks.one_of("activation", activation, activations.NAMES)
+        _checks.real("sigma_w", sigma_w, low=0.25, high=3.0)
+        _checks.real("sigma_b", sigma_b, low=0.0, high=1.0)
+        _checks.integer("depth", depth, low=4, high=100)
+        self.width = _checks.integer("width", width, low=1, high=4096)
+        batch_size = _checks.integer("batch_size", batch_size, low=1)
+        key = jax.random.PRNGKey(_checks.integer("seed", seed, low=0))
+        self._stack = init_mlp_stacked(key, init.NAMES.index("lecun"), 0.01, in_dim=self.width,
+                                       width=self.width, out_dim=1, max_depth=100)
+        self._x, self._y = probes.default_batch(seed, batch_size, self.width, 1)
+        self._grids: dict = {}  # activation -> chi grid, at most len(activations.NAMES)
+        self._register()
+        self.controls = {
+            "activation": widgets.Dropdown(options=activations.NAMES, value=activation,
+                                           description="activation"),
+            "weight_scale": widgets.FloatSlider(value=sigma_w, min=0.25, max=3.0, step=0.05,
+                                                description="σ_w"),
+            "bias_scale": widgets.FloatSlider(value=sigma_b, min=0.0, max=1.0, step=0.05,
+                                              description="σ_b"),
+            "depth": widgets.IntSlider(value=depth, min=4, max=100, description="depth"),
+        }
+        self.result = self.compute()
+        self.figure = FigureWidget(plots.phase_diagram_figure(
+            self.SIGMA_WS, self.SIGMA_BS, self._grid(activation), measured=self._measured(),
+            title=title))
+        self.figure.layout.meta = activation  # which activation the contours show
+        self.status = widgets.HTML(self._status_html()).add_class("gv-status")
+        self._observe()
+        c = self.controls
+        self.widget = widgets.VBox([
+            widgets.HBox([c["activation"], c["depth"]]),
+            widgets.HBox([c["weight_scale"], c["bias_scale"]]),
+            self.figure, self.status, self.errors,
+        ]).add_class("gv-explorer")
+
+    def _grid(self, activation: str) -> np.ndarray:
+        if activation not in self._grids:
+            self._grids[activation] = theory.chi_grid(activation, self.SIGMA_WS, self.SIGMA_BS,
+                                                      steps=128)
+        return self._grids[activation]
+
+    def compute(self) -> dict:
+        """Measure the per-layer gain at the current ``(sigma_w, sigma_b)``; no compile."""
+        v = self.values
+        act, depth = v["activation"], int(v["depth"])
+        sw, sb = float(v["weight_scale"]), float(v["bias_scale"])
+        out = jax.device_get(probes.probe_stacked(
+            self._stack, self._x, self._y, depth, activations.NAMES.index(act), w_mult=sw,
+            b_mult=sb))
+        d = np.asarray(out["activation_grad_norms"])[:depth]
+        gain = probes.per_layer_gain(d)
+        return {"activation_grad_norms": d, "measured_chi": gain,
+                "theory_chi": theory.chi(act, sw, sb), "sigma_w": sw, "sigma_b": sb}
+
+    def _measured(self) -> dict:
+        r = self.result
+        return {"sigma_w": [r["sigma_w"]], "sigma_b": [r["sigma_b"]], "gain": [r["measured_chi"]]}
+
+    def _status_html(self) -> str:
+        r = self.result
+        xi = theory.depth_scale(r["theory_chi"])
+        return ("<span style='font-family:monospace'>"
+                f"σ_w = {r['sigma_w']:.2f}, σ_b = {r['sigma_b']:.2f}: mean-field χ = "
+                f"{_fmt(r['theory_chi'])}, measured χ = {_fmt(r['measured_chi'])} "
+                f"(depth scale ξ = {_fmt(xi)} layers)</span>")
+
+    def update(self) -> None:
+        """Re-measure; redraw the contours only when the activation changed."""
+        self.result = self.compute()
+        grid = None
+        if self.figure.layout.meta != self.controls["activation"].value:
+            grid = self._grid(self.controls["activation"].value)
+            self.figure.layout.meta = self.controls["activation"].value
+        traces, layout = plots.phase_diagram_update(grid, self._measured())
+        plots.apply_update(self.figure, traces, layout)
+        self.status.value = self._status_html()
 
 
 class ProgressBar:

@@ -31,6 +31,7 @@ from gradviz import _checks, activations
 _NODES, _WEIGHTS = hermegauss(200)            # even count: no node on the ReLU kink
 _WEIGHTS = _WEIGHTS / math.sqrt(2 * math.pi)  # E[f(z)] = sum(w * f(nodes))
 _Q_MAX = 1e30                                 # variances beyond this count as infinite
+_Q_MIN = 1e-30  # floor: at q = 0 exactly, relu'(0) = 0 would fake chi = 0 (the limit is 1/2)
 _PROFILE_LEN = 128                            # profiles up to this depth share one compile
 
 # Closed forms for positively homogeneous activations: E[phi(sqrt(q) z)^2] = a * q and
@@ -58,10 +59,10 @@ def _iterate(act_index, sigma_w, sigma_b, q0, n):
     """``n`` steps of the variance map from ``q0``: ``(q_l, chi(q_l))``, each ``(n,)``."""
     def step(q, _):
         m_phi, m_dphi = _moments(act_index, q)
-        q_next = jnp.minimum(sigma_w**2 * m_phi + sigma_b**2, _Q_MAX)
+        q_next = jnp.clip(sigma_w**2 * m_phi + sigma_b**2, _Q_MIN, _Q_MAX)
         return q_next, (q, sigma_w**2 * m_dphi)
 
-    _, (qs, chis) = lax.scan(step, jnp.minimum(q0, _Q_MAX), None, length=n)
+    _, (qs, chis) = lax.scan(step, jnp.clip(q0, _Q_MIN, _Q_MAX), None, length=n)
     return qs, chis
 
 

@@ -29,3 +29,4 @@ class CompileCounter:
 @pytest.fixture
 def count_compiles():
     return CompileCounter
+

@@ -110,3 +110,26 @@ def test_errors_in_callbacks_reach_the_learner(monkeypatch):
     with pytest.raises(RuntimeError):
         ex.controls["depth"].value = 4
     assert any("probe failed" in o.get("text", "") for o in ex.errors.outputs)
+
+
+def test_phase_explorer_measures_what_theory_predicts():
+    ex = gv.PhaseExplorer(activation="tanh", sigma_w=1.0, sigma_b=0.0, depth=50)
+    for sw, sb in ((0.8, 0.0), (1.5, 0.0), (2.0, 0.5)):
+        ex.controls["weight_scale"].value, ex.controls["bias_scale"].value = sw, sb
+        r = ex.result
+        assert r["measured_chi"] == pytest.approx(r["theory_chi"], rel=0.06)
+        assert list(ex.figure.data[2].x) == [sw]
+    z_tanh = np.array(ex.figure.data[0].z, dtype=float)
+    ex.controls["activation"].value = "relu"
+    z_relu = np.array(ex.figure.data[0].z, dtype=float)
+    # relu: chi = sigma_w**2 / 2 whatever sigma_b, so every row of the grid is the same
+    np.testing.assert_allclose(z_relu, np.log10(ex.SIGMA_WS**2 / 2)[None, :].repeat(11, 0),
+                               atol=2e-5)
+    assert not np.allclose(z_tanh, z_relu)
+
+
+def test_chi_grid_matches_pointwise_chi():
+    sw, sb = np.array([0.5, 1.0, 1.7]), np.array([0.0, 0.4])
+    grid = gv.theory.chi_grid("tanh", sw, sb, steps=2048)
+    expected = [[gv.theory.chi("tanh", w, b) for w in sw] for b in sb]
+    np.testing.assert_allclose(grid, expected, rtol=1e-4)

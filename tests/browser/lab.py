@@ -180,7 +180,8 @@ window.__gv = {
   },
 
   // One summary per element matching selector (an explorer or a plot): does it hold a
-  // plotly graph, the longest trace, and a signature of all x/y data. Plotly may keep
+  // plotly graph, the longest trace, and a signature of all x/y/z data and marker colours
+  // (a phase diagram's measured point may change only its colour). Plotly may keep
   // arrays as lists, typed arrays or {dtype, bdata} specs; _fullData has them decoded.
   plots(selector) {
     const toList = (v) => {
@@ -199,7 +200,8 @@ window.__gv = {
         const f = full[i] || t;
         return Math.max(toList(f.y).length, toList(f.x).length);
       }));
-      const signature = JSON.stringify(gd.data.map((t) => [toList(t.x), toList(t.y)]));
+      const signature = JSON.stringify(gd.data.map((t) => [
+        toList(t.x), toList(t.y), toList(t.z), toList(t.marker && t.marker.color)]));
       return {plot: true, traces: gd.data.length, points, signature};
     });
   },

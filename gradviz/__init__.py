@@ -9,10 +9,11 @@ from gradviz.probes import ProbeResult, probe_mlp
 from gradviz.rnn_probes import RNNProbeResult, RNNTrainHistory, probe_rnn, train_rnn
 from gradviz.setup_check import check_environment
 from gradviz.train import TrainHistory, train_mlp
-from gradviz.widgets import GradientExplorer, PhaseExplorer
+from gradviz.widgets import GradientExplorer, PhaseExplorer, RNNExplorer
 
 __all__ = [
-    "GradientExplorer", "MLPConfig", "PhaseExplorer", "ProbeResult", "RNNConfig", "RNNProbeResult",
+    "GradientExplorer", "MLPConfig", "PhaseExplorer", "ProbeResult", "RNNConfig", "RNNExplorer",
+    "RNNProbeResult",
     "RNNTrainHistory", "TrainHistory", "activations", "apply_mlp", "apply_rnn",
     "check_environment", "data", "exercises", "init", "init_mlp", "init_rnn", "plots", "probe_mlp",
     "probe_rnn", "probes", "stack_params", "tables", "theory", "train", "train_mlp", "train_rnn",

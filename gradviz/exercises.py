@@ -160,3 +160,23 @@ def check_edge_of_chaos(sigma_w, *, sigma_b=0.3, activation="tanh", depth=50, to
     side = ("ordered side (gradients vanish): increase sigma_w" if gain < 1
             else "chaotic side (gradients explode): decrease sigma_w")
     return _report(False, f"measured gain per layer {gain:.3f}, the {side}.")
+
+
+def check_forget_bias(forget_bias, *, seq_len=50, hidden=32, target=0.1) -> bool:
+    """Lesson 06: an LSTM forget bias that lets ``target`` of the gradient reach step 0."""
+    forget_bias = _number("forget_bias", forget_bias)
+    if forget_bias is None:
+        return False
+    if not -10 <= forget_bias <= 20:
+        return _report(False, f"forget_bias={forget_bias:g}: try a value between 0 and 5.")
+    from gradviz.models.rnn import RNNConfig
+    from gradviz.rnn_probes import probe_rnn
+
+    cfg = RNNConfig(cell="lstm", hidden=hidden, init="orthogonal", weight_scale=1.0,
+                    seq_len=seq_len, forget_bias=forget_bias)
+    d = probe_rnn(cfg, seed=0, batch_size=32).hidden_grad_norms
+    ratio = float(d[0] / d[-1])
+    ok = ratio >= target
+    return _report(ok, f"with forget bias {forget_bias:g}, {ratio:.3g} of the last step's gradient "
+                   f"reaches step 0" + ("." if ok else f": you need at least {target:g}; "
+                                        "open the forget gate further."))

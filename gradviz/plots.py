@@ -19,13 +19,13 @@ import plotly.graph_objects as go
 
 # One style per series name; unknown names cycle through the palette.
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
-_DASH = {"prediction": "dot", "after": "dash"}
+_DASH = {"prediction": "dot", "bound": "dot", "after": "dash"}
 OVERFLOW_COLOR = "#d62728"
 
 
 def _style(name: str, i: int) -> dict:
     dash = next((d for key, d in _DASH.items() if key in name), "solid")
-    color = "black" if "prediction" in name else PALETTE[i % len(PALETTE)]
+    color = "black" if dash == "dot" else PALETTE[i % len(PALETTE)]
     return {"mode": "lines+markers" if dash == "solid" else "lines",
             "line": {"color": color, "dash": dash, "width": 2},
             "marker": {"size": 4}}

@@ -22,5 +22,11 @@ def assert_figure_shows_controls(ex):
         assert ex.figure.layout.meta == ex.controls["activation"].value
         np.testing.assert_allclose(ex.result["measured_chi"], fresh["measured_chi"], rtol=1e-6,
                                    equal_nan=True)
+    elif isinstance(ex, widgets.RNNExplorer):
+        for i, label in enumerate(ex.CELLS):
+            shown = np.asarray(ex.figure.data[i].y, dtype=float)
+            expected = fresh[label]
+            ok = np.isfinite(expected) & (expected > 0)
+            np.testing.assert_allclose(shown[ok], expected[ok], rtol=1e-6)
     else:
         raise AssertionError(f"no state check for {type(ex).__name__}: add one here")

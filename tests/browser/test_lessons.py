@@ -2,7 +2,7 @@
 
 For each notebook: Run All on a fresh kernel; no error output, no broken widget; every
 ``.gv-explorer`` shows a plotly graph with data; then, on the first explorer, arrow keys on
-the depth and weight-scale sliders must change the plotted data.
+the depth and weight-scale sliders (those it has; at least one) must change the plotted data.
 """
 
 from __future__ import annotations
@@ -25,7 +25,10 @@ def test_lesson_runs_and_replots(lessons, lesson_name):
         if not plots:
             assert not lesson.expects_explorer
             return
-        for slider in SLIDERS:
+        first = lesson.page.locator(".gv-explorer").first
+        present = [s for s in SLIDERS if first.locator(f".{s} .noUi-handle").count()]
+        assert present, f"{lesson_name}: the first explorer has none of the sliders {SLIDERS}"
+        for slider in present:
             lesson.move_slider(slider)
     except BaseException:
         lesson.close()

@@ -40,7 +40,7 @@ from gradviz.models.rnn import (
     init_rnn,
     param_shapes,
 )
-from gradviz.train import OPTIMIZERS
+from gradviz.train import OPTIMIZERS, check_training_args
 
 __all__ = ["ADDING_BASELINE_MSE", "RNNProbeResult", "RNNTrainHistory", "probe_rnn",
            "probe_rnn_grads", "train_rnn"]
@@ -203,13 +203,8 @@ def train_rnn(cfg: RNNConfig, optimizer: str = "adam", learning_rate: float = 1e
     """
     if not isinstance(cfg, RNNConfig):
         raise ValueError(f"cfg={cfg!r} must be an RNNConfig")
-    _checks.one_of("optimizer", optimizer, tuple(OPTIMIZERS))
-    learning_rate = _checks.real("learning_rate", learning_rate, low=0.0, inclusive=False)
-    if clip_norm is not None:
-        clip_norm = _checks.real("clip_norm", clip_norm, low=0.0, inclusive=False)
-    steps = _checks.integer("steps", steps, low=1)
-    seed = _checks.integer("seed", seed, low=0)
-    batch_size = _checks.integer("batch_size", batch_size, low=1)
+    learning_rate, clip_norm, steps, seed, batch_size = check_training_args(
+        optimizer, learning_rate, clip_norm, steps, seed, batch_size)
     _check_adding_dims(cfg)
 
     opt, step = _make_step(_program(cfg), optimizer, learning_rate, clip_norm, batch_size)

@@ -34,6 +34,16 @@ class TrainHistory:
     params: list               # final parameters
 
 
+def check_training_args(optimizer, learning_rate, clip_norm, steps, seed, batch_size) -> tuple:
+    """Validate the arguments every training loop shares; return them normalised."""
+    _checks.one_of("optimizer", optimizer, tuple(OPTIMIZERS))
+    learning_rate = _checks.real("learning_rate", learning_rate, low=0.0, inclusive=False)
+    if clip_norm is not None:
+        clip_norm = _checks.real("clip_norm", clip_norm, low=0.0, inclusive=False)
+    return (learning_rate, clip_norm, _checks.integer("steps", steps, low=1),
+            _checks.integer("seed", seed, low=0), _checks.integer("batch_size", batch_size, low=1))
+
+
 @functools.lru_cache(maxsize=16)  # bounded: one compiled step per recent configuration
 def _make_step(cfg: MLPConfig, optimizer: str, learning_rate: float, clip_norm: float | None):
     opt = OPTIMIZERS[optimizer](learning_rate)
@@ -67,13 +77,8 @@ def train_mlp(cfg: MLPConfig, optimizer: str = "sgd", learning_rate: float = 0.0
     """
     if not isinstance(cfg, MLPConfig):
         raise ValueError(f"cfg={cfg!r} must be an MLPConfig")
-    _checks.one_of("optimizer", optimizer, tuple(OPTIMIZERS))
-    learning_rate = _checks.real("learning_rate", learning_rate, low=0.0, inclusive=False)
-    if clip_norm is not None:
-        clip_norm = _checks.real("clip_norm", clip_norm, low=0.0, inclusive=False)
-    steps = _checks.integer("steps", steps, low=1)
-    seed = _checks.integer("seed", seed, low=0)
-    batch_size = _checks.integer("batch_size", batch_size, low=1)
+    learning_rate, clip_norm, steps, seed, batch_size = check_training_args(
+        optimizer, learning_rate, clip_norm, steps, seed, batch_size)
     if (x is None) != (y is None):
         raise ValueError("x and y must be given together (or both left as None)")
     if x is None:

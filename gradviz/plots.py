@@ -141,6 +141,31 @@ def _assign(obj, updates: dict) -> None:
             obj[key] = value
 
 
+def layer_fractions_update(series: dict, *, xlabel: str = "layer l (0 = input side)") -> tuple:
+    """Trace and layout updates for per-layer fractions (0 to 1) on a linear axis.
+
+    Args:
+        series: ``{name: (depth,) array of fractions}``, e.g. the saturated and dead
+            fractions of :func:`gradviz.probes.activation_stats`.
+    """
+    traces = [{"name": name, "x": np.arange(np.size(v)), "y": np.asarray(v, dtype=float)}
+              for name, v in series.items()]
+    return traces, {"xaxis": {"title": {"text": xlabel}}}
+
+
+def layer_fractions_figure(series: dict, *, title: str = "",
+                           ylabel: str = "fraction", **kwargs) -> go.Figure:
+    """Per-layer fractions on a fixed 0-1 axis (see :func:`layer_fractions_update`)."""
+    traces, layout = layer_fractions_update(series, **kwargs)
+    fig = go.Figure([go.Scatter(**_style(name, i + 3), **t)
+                     for i, (name, t) in enumerate(zip(series, traces, strict=True))])
+    fig.update_layout(template="plotly_white", height=300,
+                      margin={"l": 70, "r": 20, "t": 50, "b": 80, "autoexpand": False},
+                      title={"text": title}, legend={"orientation": "h", "y": -0.35},
+                      yaxis={"range": [-0.03, 1.03], "title": {"text": ylabel}}, **layout)
+    return fig
+
+
 def loss_curves_figure(losses: dict, *, title: str = "Training loss") -> go.Figure:
     """Loss per step on a log axis; a run that diverged ends in a red x at its last step.
 
@@ -266,4 +291,105 @@ def phase_diagram_figure(sigma_ws, sigma_bs, chi, *, measured: dict | None = Non
                               "line": {"color": "black", "width": 2}})
     fig.update_layout(template="plotly_white", height=460, title={"text": title},
                       xaxis={"title": {"text": "σ_w"}}, yaxis={"title": {"text": "σ_b"}})
+    return fig
+
+
+HEALTHY_UPDATE_RATIO = 1e-3  # Karpathy's rule of thumb for ||Delta W|| / ||W|| per step
+
+
+def _ratio_layers(depth: int) -> list[int]:
+    """The layers whose update ratios are drawn: first, middle and last (fewer if shallow)."""
+    return sorted({0, (depth - 1) // 2, depth - 1})
+
+
+def training_update(loss, grad_norms, update_ratios, diverged_at=None) -> tuple:
+    """Trace and layout updates for :func:`training_figure`.
+
+    Args:
+        loss: ``(steps,)``; grad_norms, update_ratios: ``(steps, depth)``, as in
+            :class:`gradviz.train.TrainHistory` (rows stop at the divergent step).
+        diverged_at: the first step whose loss is not finite, or None.
+
+    Returns:
+        ``(traces, layout)``: 8 trace dicts (loss, divergence marker, three update-ratio
+        lines, the healthy-ratio reference, the heatmap, its non-finite cells).
+    """
+    loss = np.asarray(loss, dtype=float)
+    g = np.asarray(grad_norms, dtype=float)
+    r = np.asarray(update_ratios, dtype=float)
+    steps = np.arange(loss.size)
+    lo, hi = _log_range([loss])
+    rlo, rhi = _log_range([r, np.array([HEALTHY_UPDATE_RATIO])])
+    ok = np.isfinite(loss)
+    traces = [{"x": steps, "y": np.where(ok, loss, np.nan)}]
+    if diverged_at is None:
+        traces.append({"x": [], "y": [], "text": []})
+        note = ""
+    else:
+        traces.append({"x": [diverged_at], "y": [10 ** (hi - 0.04 * (hi - lo))],
+                       "text": [f"loss {loss[diverged_at]} at step {diverged_at}"]})
+        note = f"diverged: loss {loss[diverged_at]} at step {diverged_at}"
+    depth = g.shape[1] if g.ndim == 2 else 0
+    layers = _ratio_layers(depth) if depth else []
+    for k in range(3):
+        if k < len(layers):
+            v = r[:, layers[k]]
+            traces.append({"x": steps, "y": np.where(np.isfinite(v) & (v > 0), v, np.nan),
+                           "name": f"layer {layers[k]}"})
+        else:
+            traces.append({"x": [], "y": [], "name": ""})
+    traces.append({"x": [0, max(loss.size - 1, 1)], "y": [HEALTHY_UPDATE_RATIO] * 2})
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(np.isfinite(g) & (g > 0), np.log10(np.where(g > 0, g, 1.0)), np.nan).T
+    bad_layer, bad_step = np.nonzero(~np.isfinite(g.T)) if depth else ([], [])
+    traces.append({"z": z, "x": steps, "y": np.arange(depth)})
+    traces.append({"x": bad_step, "y": bad_layer})
+    layout = {"yaxis": {"range": [lo, hi]}, "yaxis2": {"range": [rlo, rhi]},
+              "yaxis3": {"range": [-0.5, depth - 0.5]},
+              "annotations": [{}, {}, {}, {"text": note}]}  # 3 panel titles, then the note
+    return traces, layout
+
+
+def training_figure(loss, grad_norms, update_ratios, diverged_at=None, *,
+                    title: str = "Training: loss, update ratios and per-layer gradients"
+                    ) -> go.Figure:
+    """Loss curve, update:weight ratios and a layer x step heatmap of log gradient norms.
+
+    The three panels of one training run (see :func:`training_update` for the data).
+    The dotted line at 1e-3 is the healthy update ratio; a run that diverged ends in a
+    red x on the loss panel and its non-finite gradients are red x's on the heatmap.
+    """
+    from plotly.subplots import make_subplots
+
+    traces, layout = training_update(loss, grad_norms, update_ratios, diverged_at)
+    fig = make_subplots(rows=2, cols=2, specs=[[{}, {}], [{"colspan": 2}, None]],
+                        vertical_spacing=0.16, horizontal_spacing=0.1,
+                        subplot_titles=("loss (log)", "update ratio ‖ΔW_l‖ / ‖W_l‖ (log)",
+                                        "log10 ‖∂L/∂W_l‖ (before clipping), layer × step"))
+    fig.add_trace(go.Scatter(mode="lines", name="loss", line={"color": PALETTE[0]},
+                             **traces[0]), 1, 1)
+    fig.add_trace(go.Scatter(mode="markers", name="diverged (loss inf/nan)", hoverinfo="text",
+                             marker={"symbol": "x", "size": 12, "color": OVERFLOW_COLOR},
+                             **traces[1]), 1, 1)
+    for k in range(3):
+        fig.add_trace(go.Scatter(mode="lines", line={"color": PALETTE[k + 1]}, **traces[2 + k]),
+                      1, 2)
+    fig.add_trace(go.Scatter(mode="lines", name="healthy ≈ 1e-3",
+                             line={"color": "black", "dash": "dot"}, **traces[5]), 1, 2)
+    fig.add_trace(go.Heatmap(colorscale="Viridis", name="log10 ‖∂L/∂W_l‖",
+                             colorbar={"title": {"text": "log10"}, "len": 0.42, "y": 0.2},
+                             hovertemplate="step %{x}, layer %{y}: 10^%{z:.2f}<extra></extra>",
+                             **traces[6]), 2, 1)
+    fig.add_trace(go.Scatter(mode="markers", name="gradient inf / nan",
+                             marker={"symbol": "x", "size": 7, "color": OVERFLOW_COLOR},
+                             **traces[7]), 2, 1)
+    fig.update_yaxes(type="log", exponentformat="power", row=1)
+    fig.update_xaxes(title={"text": "training step"})
+    fig.update_yaxes(title={"text": "layer l"}, row=2, col=1)
+    fig.update_layout(template="plotly_white", height=720, title={"text": title},
+                      margin={"l": 70, "r": 20, "t": 80, "b": 60, "autoexpand": False},
+                      legend={"orientation": "h", "y": 1.07, "x": 0.0})
+    fig.add_annotation(text="", showarrow=False, xref="paper", yref="paper", x=0.01, y=0.62,
+                       xanchor="left", font={"color": OVERFLOW_COLOR, "size": 13})
+    _assign(fig.layout, layout)
     return fig

@@ -47,6 +47,45 @@ def _act_vjp(index, h, g):
     return lax.switch(index, branches, h, g)
 
 
+def _saturated_tanh(h):
+    return jnp.abs(jnp.tanh(h)) > 0.97
+
+
+def _saturated_sigmoid(h):
+    s = jax.nn.sigmoid(h)
+    return (s < 0.03) | (s > 0.97)
+
+
+def _saturation_test(name: str):
+    """``h -> bool mask`` of the entries in a flat part of activation ``name``.
+
+    ``|tanh(h)| > 0.97``; sigmoid below 0.03 or above 0.97; any other activation:
+    ``|phi'(h)| < 0.06 max|phi'|`` (for ReLU, the inactive half-line).
+    """
+    if name == "tanh":
+        return _saturated_tanh
+    if name == "sigmoid":
+        return _saturated_sigmoid
+    dphi, bound = activations.derivative(name), activations.DERIVATIVE_BOUNDS[name]
+    return lambda h: jnp.abs(dphi(h)) < 0.06 * bound
+
+
+_SATURATION = [_saturation_test(n) for n in activations.NAMES]
+DEAD_SLOPE = 1e-6  # a unit is dead when |phi'(h)| is below this for every sample
+
+
+def _health(act_index, H, depth):
+    """Per-layer saturated and dead fractions of the stacked pre-activations ``H``.
+
+    ``H: (max_depth, batch, width)``; layers at or past ``depth`` report 0.
+    """
+    used = jnp.arange(H.shape[0]) < depth
+    sat = jnp.mean(lax.switch(act_index, _SATURATION, H), axis=(1, 2))  # (max_depth,)
+    slope = jnp.abs(_act_vjp(act_index, H, jnp.ones_like(H)))
+    dead = jnp.mean(jnp.all(slope < DEAD_SLOPE, axis=1), axis=1)  # (max_depth,)
+    return jnp.where(used, sat, 0.0), jnp.where(used, dead, 0.0)
+
+
 def norm(a):
     """Frobenius norm ``||a||`` that neither underflows nor overflows in float32.
 
@@ -90,25 +129,15 @@ def _readout_loss(w, b, x, y):
     return jnp.mean((x @ w + b - y) ** 2)
 
 
-@jax.jit
-def probe_stacked(stack, x, y, depth, act_index, w_mult=1.0, b_mult=1.0,
-                  clip_norm=-1.0, residual=False):
-    """Per-layer gradient statistics of the stacked MLP, all arguments but shapes traced.
+def _backprop(stack, x, y, depth, act_index, w_mult=1.0, b_mult=1.0, residual=False):
+    """Forward and backward pass of the stacked MLP through its first ``depth`` layers.
 
-    Args:
-        stack: :func:`~gradviz.models.mlp.stack_params` output; ``hidden`` holds at least
-            ``depth - 1`` layers (extra ones are ignored).
-        x: ``(batch, in_dim)`` inputs; y: ``(batch, out_dim)`` targets.
-        depth: number of layers to use, ``1 <= depth <= 1 + len(hidden)``.
-        act_index: index into ``gradviz.activations.NAMES``.
-        w_mult, b_mult: every weight is ``w_mult * w`` and every bias ``b_mult * b``.
-        clip_norm: threshold of ``optax.clip_by_global_norm``; ``<= 0`` means no clipping.
-        residual: add the skip connection on layers ``l >= 1``.
-
-    Returns:
-        dict of arrays padded to ``max_depth = 1 + len(hidden)`` (entries past ``depth``
-        are 0): ``weight_grad_norms``, ``clipped_weight_grad_norms``,
-        ``activation_grad_norms``, ``activation_stds``; scalars ``loss``, ``global_norm``.
+    Weights are ``w_mult * w`` and biases ``b_mult * b``; the gradients returned are with
+    respect to those effective parameters, in the :func:`stack_params` layout (layers at
+    or past ``depth`` get exactly 0), and a dict of per-layer statistics padded to
+    ``max_depth``: ``weight_grad_norms`` and ``bias_grad_norms`` (taken inside the loop,
+    so unused layers cost nothing), ``activation_grad_norms`` ``||dL/dh_l||``,
+    ``activation_stds`` and the pre-activations ``H: (max_depth, batch, width)``.
     """
     first, hidden, out = stack["first"], stack["hidden"], stack["readout"]
     max_depth = hidden["w"].shape[0] + 1
@@ -137,28 +166,72 @@ def probe_stacked(stack, x, y, depth, act_index, w_mult=1.0, b_mult=1.0,
 
     # Backward through the hidden layers l = depth-1, ..., 1.
     def backward(carry):
-        l, g, gw, gb, gh = carry
+        l, g, dw, db, n = carry
         delta = _act_vjp(act_index, H[l], g)  # (batch, width) = dL/dh_l
-        dw = X[l - 1].T @ delta  # (width, width)
-        db = jnp.sum(delta, axis=0)
+        dw_l, db_l = X[l - 1].T @ delta, jnp.sum(delta, axis=0)  # (width, width), (width,)
         g_prev = w_mult * (delta @ hidden["w"][l - 1].T) + jnp.where(residual, g, 0.0)
-        return (l - 1, g_prev, gw.at[l].set(norm(dw)), gb.at[l].set(norm(db)),
-                gh.at[l].set(norm(delta)))
+        n = {"w": n["w"].at[l].set(norm(dw_l)), "b": n["b"].at[l].set(norm(db_l)),
+             "h": n["h"].at[l].set(norm(delta))}
+        return l - 1, g_prev, dw.at[l - 1].set(dw_l), db.at[l - 1].set(db_l), n
 
-    _, g, gw, gb, gh = lax.while_loop(
-        lambda c: c[0] >= 1, backward, (depth - 1, g, zeros, zeros, zeros))
+    _, g, dw, db, n = lax.while_loop(
+        lambda c: c[0] >= 1, backward,
+        (depth - 1, g, jnp.zeros_like(hidden["w"]), jnp.zeros_like(hidden["b"]),
+         {"w": zeros, "b": zeros, "h": zeros}))
 
     # Layer 0 reads the inputs.
     delta = _act_vjp(act_index, H[0], g)
-    dw, db = x.T @ delta, jnp.sum(delta, axis=0)
-    gw, gb, gh = gw.at[0].set(norm(dw)), gb.at[0].set(norm(db)), gh.at[0].set(norm(delta))
+    dw0, db0 = x.T @ delta, jnp.sum(delta, axis=0)
+    grads = {"first": {"w": dw0, "b": db0}, "hidden": {"w": dw, "b": db},
+             "readout": {"w": g_wo, "b": g_bo}}
+    stats = {"weight_grad_norms": n["w"].at[0].set(norm(dw0)),
+             "bias_grad_norms": n["b"].at[0].set(norm(db0)),
+             "activation_grad_norms": n["h"].at[0].set(norm(delta)),
+             "activation_stds": stds, "H": H}
+    return loss, grads, stats
 
+
+def layer_norms(tree, part: str = "w"):
+    """``||tree[.][part]||`` of layer 0 and of every stacked hidden layer: ``(max_depth,)``."""
+    return jnp.concatenate([norm(tree["first"][part])[None],
+                            jax.vmap(norm)(tree["hidden"][part])])
+
+
+@functools.partial(jax.jit, static_argnames=("health",))
+def probe_stacked(stack, x, y, depth, act_index, w_mult=1.0, b_mult=1.0,
+                  clip_norm=-1.0, residual=False, health=False):
+    """Per-layer gradient statistics of the stacked MLP, all arguments but shapes traced.
+
+    Args:
+        stack: :func:`~gradviz.models.mlp.stack_params` output; ``hidden`` holds at least
+            ``depth - 1`` layers (extra ones are ignored).
+        x: ``(batch, in_dim)`` inputs; y: ``(batch, out_dim)`` targets.
+        depth: number of layers to use, ``1 <= depth <= 1 + len(hidden)``.
+        act_index: index into ``gradviz.activations.NAMES``.
+        w_mult, b_mult: every weight is ``w_mult * w`` and every bias ``b_mult * b``.
+        clip_norm: threshold of ``optax.clip_by_global_norm``; ``<= 0`` means no clipping.
+        residual: add the skip connection on layers ``l >= 1``.
+        health: (static) also report ``saturated_fraction`` and ``dead_fraction`` per
+            layer, as :func:`activation_stats` defines them.
+
+    Returns:
+        dict of arrays padded to ``max_depth = 1 + len(hidden)`` (entries past ``depth``
+        are 0): ``weight_grad_norms``, ``clipped_weight_grad_norms``,
+        ``activation_grad_norms``, ``activation_stds``; scalars ``loss``, ``global_norm``.
+    """
+    loss, grads, st = _backprop(stack, x, y, depth, act_index, w_mult, b_mult, residual)
+    gw = st["weight_grad_norms"]
     # optax.clip_by_global_norm: g * c / ||g|| when ||g|| >= c, else g unchanged.
     # (The global norm is taken from the per-layer norms, so it cannot overflow early.)
-    global_norm = norm(jnp.concatenate([gw, gb, jnp.stack([norm(g_wo), norm(g_bo)])]))
-    return {"weight_grad_norms": gw, "clipped_weight_grad_norms": _clip(gw, global_norm, clip_norm),
-            "activation_grad_norms": gh, "activation_stds": stds,
-            "loss": loss, "global_norm": global_norm}
+    global_norm = norm(jnp.concatenate([gw, st["bias_grad_norms"],
+                                        jnp.stack([norm(grads["readout"]["w"]),
+                                                   norm(grads["readout"]["b"])])]))
+    out = {"weight_grad_norms": gw, "clipped_weight_grad_norms": _clip(gw, global_norm, clip_norm),
+           "activation_grad_norms": st["activation_grad_norms"],
+           "activation_stds": st["activation_stds"], "loss": loss, "global_norm": global_norm}
+    if health:
+        out["saturated_fraction"], out["dead_fraction"] = _health(act_index, st["H"], depth)
+    return out
 
 
 def _clip(norms, global_norm, clip_norm):
@@ -326,21 +399,14 @@ def _forward_layers(params, x, activation, residual):
 def _activation_stats(params, x, activation, residual):
     hs, xs = _forward_layers(params, x, activation, residual)
     dphi = activations.derivative(activation)
-    bound = activations.DERIVATIVE_BOUNDS[activation]
+    saturated = _saturation_test(activation)
     out = {"mean": [], "var": [], "saturated": [], "dead": []}
     for h, z in zip(hs, xs, strict=True):
-        d = jnp.abs(dphi(h))  # (batch, width)
-        if activation == "tanh":
-            saturated = jnp.abs(jnp.tanh(h)) > 0.97
-        elif activation == "sigmoid":
-            s = jax.nn.sigmoid(h)
-            saturated = (s < 0.03) | (s > 0.97)
-        else:
-            saturated = d < 0.06 * bound
         out["mean"].append(jnp.mean(z))
         out["var"].append(jnp.var(z))
-        out["saturated"].append(jnp.mean(saturated))
-        out["dead"].append(jnp.mean(jnp.all(d < 1e-6, axis=0)))  # no sample passes a gradient
+        out["saturated"].append(jnp.mean(saturated(h)))
+        # dead: no sample passes a gradient through the unit
+        out["dead"].append(jnp.mean(jnp.all(jnp.abs(dphi(h)) < DEAD_SLOPE, axis=0)))
     return {k: jnp.stack(v) for k, v in out.items()}
 
 

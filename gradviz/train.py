@@ -10,6 +10,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from jax import lax
+
 
 from gradviz import _checks, probes
 from gradviz.models.mlp import MLPConfig, init_mlp
@@ -32,6 +34,7 @@ class TrainHistory:
     update_ratios: np.ndarray  # (steps, depth) ||Delta W_l|| / ||W_l||
     diverged_at: int | None    # first step whose loss is not finite, or None
     params: list               # final parameters
+    update_norms: np.ndarray   # (steps,) global norm of the applied update, all parameters
 
 
 def check_training_args(optimizer, learning_rate, clip_norm, steps, seed, batch_size) -> tuple:
@@ -58,7 +61,7 @@ def _make_step(cfg: MLPConfig, optimizer: str, learning_rate: float, clip_norm: 
         norms = jnp.stack([probes.norm(g["w"]) for g in grads[:-1]])  # (depth,)
         ratios = jnp.stack([probes.norm(u["w"]) / probes.norm(p["w"])
                             for u, p in zip(updates[:-1], params[:-1], strict=False)])  # (depth,)
-        return new, state, loss, norms, ratios
+        return new, state, loss, norms, ratios, optax.tree.norm(updates)
 
     return opt, step
 
@@ -68,8 +71,8 @@ def train_mlp(cfg: MLPConfig, optimizer: str = "sgd", learning_rate: float = 0.0
               x=None, y=None, batch_size: int = 256, callback=None) -> TrainHistory:
     """Full-batch training of the MSE loss with an optax optimizer.
 
-    Each step records the loss, the per-layer gradient norms (before clipping) and the
-    update-to-weight ratios, then applies ``optax.clip_by_global_norm(clip_norm)`` (if
+    Each step records the loss, the per-layer gradient norms (before clipping), the
+    update-to-weight ratios and the global norm of the update, then applies ``optax.clip_by_global_norm(clip_norm)`` (if
     given) and the optimizer. Stops at the first non-finite loss (``diverged_at``).
     ``x``/``y`` default to the standard-normal batch of :func:`gradviz.probe_mlp`.
     ``callback(step, steps, loss)``, if given, runs after every step (for example
@@ -88,20 +91,22 @@ def train_mlp(cfg: MLPConfig, optimizer: str = "sgd", learning_rate: float = 0.0
     opt, step = _make_step(cfg, optimizer, learning_rate, clip_norm)
     params = init_mlp(cfg, jax.random.PRNGKey(seed))
     state = opt.init(params)
-    losses, norms, ratios, diverged_at = [], [], [], None
+    losses, norms, ratios, update_norms, diverged_at = [], [], [], [], None
     for t in range(steps):
-        new, state, loss, n, r = step(params, state, x, y)
+        new, state, loss, n, r, u = step(params, state, x, y)
         loss = float(loss)
         losses.append(loss)
         norms.append(np.asarray(n))
         ratios.append(np.asarray(r))
+        update_norms.append(float(u))
         if callback is not None:
             callback(t, steps, loss)
         if not math.isfinite(loss):
             diverged_at = t
             break
         params = new
-    return TrainHistory(np.array(losses), np.array(norms), np.array(ratios), diverged_at, params)
+    return TrainHistory(np.array(losses), np.array(norms), np.array(ratios), diverged_at, params,
+                        np.array(update_norms))
 
 
 def weight_change(cfg: MLPConfig, history: TrainHistory, seed: int = 0) -> np.ndarray:
@@ -112,3 +117,48 @@ def weight_change(cfg: MLPConfig, history: TrainHistory, seed: int = 0) -> np.nd
     start = init_mlp(cfg, jax.random.PRNGKey(_checks.integer("seed", seed, low=0)))
     return np.array([float(jnp.linalg.norm(end["w"] - w0["w"]) / jnp.linalg.norm(w0["w"]))
                      for end, w0 in zip(history.params[:-1], start[:-1], strict=True)])
+
+
+
+@functools.partial(jax.jit, static_argnames=("steps",))
+def train_stacked(stack, x, y, depth, act_index, w_mult, learning_rate, clip_norm, *, steps):
+    """SGD on the stacked MLP with every knob traced: the engine of the training explorer.
+
+    The same loop as :func:`train_mlp` with ``optimizer="sgd"``: each step records the
+    loss, the per-layer ``||dL/dW_l||`` (before clipping) and ``||Delta W_l|| / ||W_l||``,
+    then applies ``optax.clip_by_global_norm(clip_norm)`` (``clip_norm <= 0``: none) and
+    ``optax.sgd(learning_rate)``. It stops at the first non-finite loss. Weights start at
+    ``w_mult`` times ``stack``'s, biases at 0. Depth, activation, scale, learning rate and
+    threshold are all traced, so moving any of them compiles nothing; ``steps`` is static.
+    The gradient is the exact-depth backward loop of :func:`gradviz.probes.probe_stacked`
+    (a test checks it against ``jax.grad`` via :func:`train_mlp`).
+
+    Returns:
+        dict: ``loss (steps,)``, ``grad_norms`` and ``update_ratios (steps, max_depth)``
+        (rows past ``done`` and columns past ``depth`` are 0), and ``done``, the number
+        of steps taken (the last one is the divergent step when the loss is not finite).
+    """
+    params = {k: {"w": w_mult * v["w"], "b": jnp.zeros_like(v["b"])} for k, v in stack.items()}
+    max_depth = params["hidden"]["w"].shape[0] + 1
+    opt = optax.chain(optax.clip_by_global_norm(jnp.where(clip_norm > 0, clip_norm, jnp.inf)),
+                      optax.sgd(learning_rate))
+    used = jnp.arange(max_depth) < depth
+
+    def step(carry):
+        t, params, state, rec = carry
+        loss, grads, stats = probes._backprop(params, x, y, depth, act_index)
+        updates, state = opt.update(grads, state, params)
+        ratios = probes.layer_norms(updates) / probes.layer_norms(params)
+        rec = {"loss": rec["loss"].at[t].set(loss),
+               "grad_norms": rec["grad_norms"].at[t].set(stats["weight_grad_norms"]),
+               "update_ratios": rec["update_ratios"].at[t].set(jnp.where(used, ratios, 0))}
+        return t + 1, optax.apply_updates(params, updates), state, rec
+
+    def going(carry):
+        t, _, _, rec = carry
+        return (t < steps) & ((t == 0) | jnp.isfinite(rec["loss"][jnp.maximum(t - 1, 0)]))
+
+    rec = {"loss": jnp.zeros((steps,)), "grad_norms": jnp.zeros((steps, max_depth)),
+           "update_ratios": jnp.zeros((steps, max_depth))}
+    done, _, _, rec = lax.while_loop(going, step, (0, params, opt.init(params), rec))
+    return {**rec, "done": done}

@@ -86,6 +86,8 @@ class GradientExplorer(_Explorer):
         figure: the ``go.FigureWidget``, created once and updated in place.
         presets: optional ``{label: {control: value}}``, shown as buttons that set several
             controls at once (one update, not one per control).
+        health_figure: with ``health=True``, a second FigureWidget showing each layer's
+            saturated and dead fractions (:func:`gradviz.probes.activation_stats`); else None.
         result: the numbers behind the current figure (numpy arrays of length depth).
     """
 
@@ -93,7 +95,11 @@ class GradientExplorer(_Explorer):
                  weight_scale: float = 1.0, clip: bool = False, clip_threshold: float = 1.0,
                  width: int = 64, in_dim: int = 16, batch_size: int = 128,
                  max_depth: int = 100, init_std: float = 0.01, seed: int = 0,
-                 presets: dict | None = None, title: str = "Per-layer gradient norms"):
+                 presets: dict | None = None, title: str = "Per-layer gradient norms",
+                 health: bool = False):
+        if not isinstance(health, bool):
+            raise ValueError(f"health={health!r} must be True or False")
+        self.health = health
         self.max_depth = _checks.integer("max_depth", max_depth, low=2, high=1000)
         _checks.integer("depth", depth, low=1, high=self.max_depth)
         _checks.one_of("activation", activation, activations.NAMES)
@@ -140,6 +146,9 @@ class GradientExplorer(_Explorer):
 
         self.result = self.compute()
         self.figure = FigureWidget(plots.layer_norms_figure(self._series(), title=title))
+        self.health_figure = FigureWidget(plots.layer_fractions_figure(
+            self._health_series(), title="Where the activations sit: fraction of each layer",
+            ylabel="fraction of the layer")) if health else None
         self.status = widgets.HTML(self._status_html()).add_class("gv-status")
         self._observe()
         c = self.controls
@@ -147,7 +156,7 @@ class GradientExplorer(_Explorer):
             *([self.preset] if self.presets else []),
             widgets.HBox([c["depth"], c["activation"], c["init"]]),
             widgets.HBox([c["weight_scale"], c["clip"], c["clip_threshold"]]),
-            self.figure, self.status, self.errors,
+            self.figure, *([self.health_figure] if health else []), self.status, self.errors,
         ]).add_class("gv-explorer")
 
     def _stack(self, init_name: str) -> dict:
@@ -163,7 +172,8 @@ class GradientExplorer(_Explorer):
         depth, act, s = int(v["depth"]), v["activation"], float(v["weight_scale"])
         out = jax.device_get(probes.probe_stacked(
             self._stack(v["init"]), self._x, self._y, depth, activations.NAMES.index(act),
-            w_mult=s, b_mult=0.0, clip_norm=float(v["clip_threshold"]) if v["clip"] else -1.0))
+            w_mult=s, b_mult=0.0, clip_norm=float(v["clip_threshold"]) if v["clip"] else -1.0,
+            health=self.health))
         r = {k: np.asarray(a)[:depth] if np.ndim(a) else float(a) for k, a in out.items()}
         r["prediction"] = None
         last = r["activation_grad_norms"][-1]
@@ -180,6 +190,13 @@ class GradientExplorer(_Explorer):
                 AFTER: r["clipped_weight_grad_norms"] if clip else None,
                 DELTA: r["activation_grad_norms"], PREDICTION: r["prediction"]}
 
+    SATURATED = "saturated: in a flat part of the activation"
+    DEAD = "dead units: no gradient for any sample"
+
+    def _health_series(self) -> dict:
+        return {self.SATURATED: self.result["saturated_fraction"],
+                self.DEAD: self.result["dead_fraction"]}
+
     def _status_html(self) -> str:
         r = self.result
         d = r["activation_grad_norms"]
@@ -189,6 +206,9 @@ class GradientExplorer(_Explorer):
         if r["prediction"] is not None:
             text += f", {_fmt(r['prediction'][0] / r['prediction'][-1])} mean-field"
         bad = np.flatnonzero(~np.isfinite(r["activation_stds"]))
+        if self.health:
+            text += (f"<br>saturated: {r['saturated_fraction'].mean():.1%} of all entries · "
+                     f"dead units: {r['dead_fraction'].mean():.1%} of all units")
         if bad.size:
             text += (f"<br><b style='color:#d62728'>The forward signal overflowed float32 at "
                      f"layer {bad[0]}: from there on every gradient is inf, nan or 0.</b>")
@@ -199,6 +219,9 @@ class GradientExplorer(_Explorer):
         self.result = self.compute()
         traces, layout = plots.layer_norms_update(self._series())
         plots.apply_update(self.figure, traces, layout)
+        if self.health:
+            plots.apply_update(self.health_figure, *plots.layer_fractions_update(
+                self._health_series()))
         self.status.value = self._status_html()
 
     def _on_preset(self, change) -> None:
@@ -400,6 +423,128 @@ class RNNExplorer(_Explorer):
         traces, layout = plots.layer_norms_update(
             self._series(), xlabel="time step t (loss at the last step)", xname="step")
         plots.apply_update(self.figure, traces, layout)
+        self.status.value = self._status_html()
+
+
+class TrainingExplorer(_Explorer):
+    """Train an MLP with SGD on every move and watch its loss, update ratios and gradients.
+
+    The network learns the :func:`gradviz.data.teacher_regression` task (``batch_size``
+    examples, full batch, biases start at 0) for ``steps`` SGD steps with optional
+    ``optax.clip_by_global_norm``; the figure shows the loss (a red x where it went
+    inf/nan), ``||Delta W_l|| / ||W_l||`` of the first, middle and last layer against the
+    healthy 1e-3, and a layer x step heatmap of ``log10 ||dL/dW_l||`` before clipping.
+    Every control is a traced argument of :func:`gradviz.train.train_stacked`, so a move
+    retrains from scratch without compiling anything.
+
+    Attributes:
+        controls: ``{"depth", "activation", "init", "weight_scale", "learning_rate", "clip",
+            "clip_threshold"}`` -> ipywidgets value widgets.
+        result: ``loss (done,)``, ``grad_norms`` and ``update_ratios (done, depth)`` and
+            ``diverged_at`` of the current run, as numpy arrays.
+    """
+
+    def __init__(self, *, depth: int = 20, activation: str = "relu", init: str = "he_normal",
+                 weight_scale: float = 1.0, learning_rate: float = 0.01, clip: bool = False,
+                 clip_threshold: float = 1.0, steps: int = 100, width: int = 32,
+                 batch_size: int = 128, max_depth: int = 50, seed: int = 0,
+                 title: str = "Training a deep MLP with SGD"):
+        from gradviz import data
+
+        self.max_depth = _checks.integer("max_depth", max_depth, low=2, high=200)
+        _checks.integer("depth", depth, low=1, high=self.max_depth)
+        _checks.one_of("activation", activation, activations.NAMES)
+        _checks.one_of("init", init, _init_names())
+        _checks.real("weight_scale", weight_scale, low=0.1, high=4.0)
+        _checks.real("learning_rate", learning_rate, low=1e-4, high=1.0)
+        _checks.real("clip_threshold", clip_threshold, low=0.01, high=100.0)
+        self.steps = _checks.integer("steps", steps, low=1, high=2000)
+        self.width = _checks.integer("width", width, low=1, high=1024)
+        batch_size = _checks.integer("batch_size", batch_size, low=1)
+        seed = _checks.integer("seed", seed, low=0)
+        self._key = jax.random.PRNGKey(seed)
+        self._x, self._y = data.teacher_regression(seed, batch_size, in_dim=16)
+        self._stacks: dict[str, dict] = {}
+        self.controls = {
+            "depth": widgets.IntSlider(value=depth, min=1, max=self.max_depth,
+                                       description="depth"),
+            "activation": widgets.Dropdown(options=activations.NAMES, value=activation,
+                                           description="activation"),
+            "init": widgets.Dropdown(options=_init_names(), value=init, description="init"),
+            "weight_scale": widgets.FloatLogSlider(value=weight_scale, base=10, min=-1,
+                                                   max=math.log10(4.0), step=0.01,
+                                                   description="weight scale",
+                                                   readout_format=".3g"),
+            "learning_rate": widgets.FloatLogSlider(value=learning_rate, base=10, min=-4,
+                                                    max=0, step=0.05,
+                                                    description="learning rate",
+                                                    readout_format=".2g"),
+            "clip": widgets.Checkbox(value=clip, description="clip by global norm",
+                                     indent=False),
+            "clip_threshold": widgets.FloatLogSlider(value=clip_threshold, base=10, min=-2,
+                                                     max=2, step=0.05,
+                                                     description="clip threshold",
+                                                     readout_format=".3g"),
+        }
+        self._register()
+        self.result = self.compute()
+        r = self.result
+        self.figure = FigureWidget(plots.training_figure(
+            r["loss"], r["grad_norms"], r["update_ratios"], r["diverged_at"], title=title))
+        self.status = widgets.HTML(self._status_html()).add_class("gv-status")
+        self._observe()
+        c = self.controls
+        self.widget = widgets.VBox([
+            widgets.HBox([c["depth"], c["activation"], c["init"]]),
+            widgets.HBox([c["weight_scale"], c["learning_rate"]]),
+            widgets.HBox([c["clip"], c["clip_threshold"]]),
+            self.figure, self.status, self.errors,
+        ]).add_class("gv-explorer")
+
+    def _stack(self, init_name: str) -> dict:
+        if init_name not in self._stacks:
+            self._stacks[init_name] = init_mlp_stacked(
+                self._key, init.NAMES.index(init_name), 0.01, in_dim=16, width=self.width,
+                out_dim=1, max_depth=self.max_depth)
+        return self._stacks[init_name]
+
+    def compute(self) -> dict:
+        """Train the network the controls describe; no compile after the first call."""
+        from gradviz import train
+
+        v = self.values
+        depth = int(v["depth"])
+        out = jax.device_get(train.train_stacked(
+            self._stack(v["init"]), self._x, self._y, depth,
+            activations.NAMES.index(v["activation"]), float(v["weight_scale"]),
+            float(v["learning_rate"]), float(v["clip_threshold"]) if v["clip"] else -1.0,
+            steps=self.steps))
+        done = int(out["done"])
+        loss = np.asarray(out["loss"])[:done]
+        return {"loss": loss, "grad_norms": np.asarray(out["grad_norms"])[:done, :depth],
+                "update_ratios": np.asarray(out["update_ratios"])[:done, :depth],
+                "diverged_at": None if math.isfinite(loss[-1]) else done - 1}
+
+    def _status_html(self) -> str:
+        r = self.result
+        loss, g, ratios = r["loss"], r["grad_norms"], r["update_ratios"]
+        with np.errstate(all="ignore"):
+            first_last = g[0, 0] / g[0, -1] if g[0, -1] else math.nan
+            med = np.median(ratios, axis=0)
+        text = (f"loss {_fmt(loss[0])} → {_fmt(loss[-1])} after {loss.size} steps · "
+                f"‖∂L/∂W_0‖ / ‖∂L/∂W_L-1‖ at step 0 = {_fmt(first_last)} · "
+                f"median update ratio: layer 0 {_fmt(med[0])}, last layer {_fmt(med[-1])}")
+        if r["diverged_at"] is not None:
+            text += (f"<br><b style='color:#d62728'>Diverged: the loss became {loss[-1]} at "
+                     f"step {r['diverged_at']}; training stopped there.</b>")
+        return f"<span style='font-family:monospace'>{text}</span>"
+
+    def update(self) -> None:
+        """Retrain and write the new run into the existing figure."""
+        self.result = self.compute()
+        r = self.result
+        plots.apply_update(self.figure, *plots.training_update(
+            r["loss"], r["grad_norms"], r["update_ratios"], r["diverged_at"]))
         self.status.value = self._status_html()
 
 

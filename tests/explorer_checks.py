@@ -15,6 +15,10 @@ def assert_figure_shows_controls(ex):
         ok = np.isfinite(expected) & (expected > 0)
         np.testing.assert_array_equal(np.isnan(shown), ~ok)
         np.testing.assert_allclose(shown[ok], expected[ok], rtol=1e-6)
+        if ex.health:
+            for trace, key in zip(ex.health_figure.data, ("saturated_fraction", "dead_fraction"),
+                                  strict=True):
+                np.testing.assert_allclose(np.asarray(trace.y, dtype=float), fresh[key])
     elif isinstance(ex, widgets.PhaseExplorer):
         point = ex.figure.data[2]
         assert list(point.x) == [ex.controls["weight_scale"].value]
@@ -28,5 +32,17 @@ def assert_figure_shows_controls(ex):
             expected = fresh[label]
             ok = np.isfinite(expected) & (expected > 0)
             np.testing.assert_allclose(shown[ok], expected[ok], rtol=1e-6)
+    elif isinstance(ex, widgets.TrainingExplorer):
+        loss = np.asarray(ex.figure.data[0].y, dtype=float)
+        ok = np.isfinite(fresh["loss"])
+        np.testing.assert_array_equal(np.isnan(loss), ~ok)
+        np.testing.assert_allclose(loss[ok], fresh["loss"][ok], rtol=1e-6)
+        heat = np.asarray(ex.figure.data[6].z, dtype=float)
+        assert heat.shape == (ex.controls["depth"].value, fresh["loss"].size)
+        g = fresh["grad_norms"].T
+        good = np.isfinite(g) & (g > 0)
+        np.testing.assert_allclose(heat[good], np.log10(g[good]), rtol=1e-5, atol=1e-6)
+        diverged = list(ex.figure.data[1].x)
+        assert diverged == ([] if fresh["diverged_at"] is None else [fresh["diverged_at"]])
     else:
         raise AssertionError(f"no state check for {type(ex).__name__}: add one here")

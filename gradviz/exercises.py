@@ -10,6 +10,7 @@ import math
 import numbers
 
 import ipywidgets as widgets
+import numpy as np
 
 from gradviz import _checks
 from gradviz.models.mlp import MLPConfig
@@ -51,7 +52,7 @@ class Quiz:
 
 def _report(ok: bool, message: str) -> bool:
     print(f"{RIGHT if ok else WRONG} {message}")
-    return ok
+    return bool(ok)
 
 
 def _number(name, value):
@@ -180,3 +181,127 @@ def check_forget_bias(forget_bias, *, seq_len=50, hidden=32, target=0.1) -> bool
     return _report(ok, f"with forget bias {forget_bias:g}, {ratio:.3g} of the last step's gradient "
                    f"reaches step 0" + ("." if ok else f": you need at least {target:g}; "
                                         "open the forget gate further."))
+
+
+def _deep_saturation(weight_scale: float, depth: int) -> float:
+    from gradviz.probes import activation_stats
+
+    cfg = MLPConfig(depth=depth, width=64, activation="tanh", init="lecun",
+                    weight_scale=weight_scale)
+    return float(activation_stats(cfg, seed=0, batch_size=128)["saturated"][depth // 2:].mean())
+
+
+def check_half_saturated(weight_scale, *, depth=30, low=0.45, high=0.55) -> bool:
+    """Lesson 03: a tanh weight scale at which half of the deep layers' entries saturate.
+
+    Measures the saturated fraction (``|tanh h| > 0.97``) averaged over the deeper half
+    of a depth-``depth``, width-64 LeCun network times ``weight_scale``.
+    """
+    weight_scale = _number("weight_scale", weight_scale)
+    if weight_scale is None:
+        return False
+    if not 0 < weight_scale <= 10:
+        return _report(False, f"weight_scale={weight_scale:g}: try a value between 0.1 and 4.")
+    frac = _deep_saturation(weight_scale, depth)
+    ok = low <= frac <= high
+    hint = "" if ok else (": larger weights push more units into the flat tails"
+                          if frac < low else ": smaller weights keep more units in the middle")
+    return _report(ok, f"at weight_scale={weight_scale:g}, {frac:.1%} of the deep layers' "
+                   f"entries are saturated; the goal was {low:.0%} to {high:.0%}{hint}.")
+
+
+LR_TASK = {"depth": 10, "width": 32, "activation": "relu", "init": "he_normal"}
+
+
+def _diverges(learning_rate: float, steps: int = 100) -> bool:
+    from gradviz.data import teacher_regression
+    from gradviz.train import train_mlp
+
+    x, y = teacher_regression(0, 256, 16)
+    h = train_mlp(MLPConfig(**LR_TASK), "sgd", learning_rate, steps=steps, x=x, y=y)
+    return h.diverged_at is not None
+
+
+def check_stable_learning_rate(learning_rate, *, factor=1.5) -> bool:
+    """Lesson 03: the largest SGD learning rate that does not diverge, within ``factor``.
+
+    Passes when 100 steps at ``learning_rate`` stay finite and 100 steps at ``factor``
+    times it diverge (the network and task of ``LR_TASK``, the teacher regression).
+    """
+    learning_rate = _number("learning_rate", learning_rate)
+    if learning_rate is None:
+        return False
+    if not 0 < learning_rate <= 100:
+        return _report(False, f"learning_rate={learning_rate:g}: try a value between 1e-3 "
+                       "and 1.")
+    if _diverges(learning_rate):
+        return _report(False, f"at learning_rate={learning_rate:g} the run diverges: go lower.")
+    if not _diverges(learning_rate * factor):
+        return _report(False, f"learning_rate={learning_rate:g} is stable, and so is "
+                       f"{factor:g}x it ({learning_rate * factor:.3g}): go higher.")
+    return _report(True, f"{learning_rate:g} trains for 100 steps and {learning_rate * factor:.3g} "
+                   "diverges: you found the edge.")
+
+
+TRAIN_TASK = {"depth": 20, "width": 32, "activation": "relu", "init": "he_normal"}
+
+
+def _train_task(steps=100, **kwargs):
+    from gradviz.data import teacher_regression
+    from gradviz.train import train_mlp
+
+    x, y = teacher_regression(0, 256, 16)
+    cfg_keys = {"weight_scale"} & set(kwargs)
+    cfg = MLPConfig(**TRAIN_TASK, **{k: kwargs.pop(k) for k in cfg_keys})
+    return train_mlp(cfg, "sgd", steps=steps, x=x, y=y, **kwargs)
+
+
+def check_update_ratio(learning_rate, *, low=5e-4, high=2e-3) -> bool:
+    """Lesson 04: an SGD learning rate whose median update ratio is about 1e-3.
+
+    Trains ``TRAIN_TASK`` (20-layer ReLU + He on the teacher regression) for 100 steps
+    and takes the median of ``||Delta W_l|| / ||W_l||`` over every step and layer.
+    """
+    learning_rate = _number("learning_rate", learning_rate)
+    if learning_rate is None:
+        return False
+    if not 0 < learning_rate <= 10:
+        return _report(False, f"learning_rate={learning_rate:g}: try a value between 1e-4 "
+                       "and 1.")
+    h = _train_task(learning_rate=learning_rate)
+    if h.diverged_at is not None:
+        return _report(False, f"at learning_rate={learning_rate:g} the run diverged at step "
+                       f"{h.diverged_at}: go lower.")
+    ratio = float(np.median(h.update_ratios))
+    ok = low <= ratio <= high
+    hint = "" if ok else (": raise the learning rate" if ratio < low else ": lower it")
+    return _report(ok, f"median update ratio {ratio:.2g} (goal {low:g} to {high:g}); the loss "
+                   f"went {h.loss[0]:.3g} -> {h.loss[-1]:.3g}{hint}.")
+
+
+def check_clip_rescue(clip_norm, *, weight_scale=1.5, learning_rate=0.01, target=1.0) -> bool:
+    """Lesson 04: a clip threshold that rescues the exploding run of ``TRAIN_TASK``.
+
+    At ``weight_scale`` the first SGD step already overflows; with
+    ``optax.clip_by_global_norm(clip_norm)`` the run must finish 100 steps with a final
+    loss below ``target``.
+    """
+    clip_norm = _number("clip_norm", clip_norm)
+    if clip_norm is None:
+        return False
+    if not 0 < clip_norm:
+        return _report(False, f"clip_norm={clip_norm:g} must be > 0.")
+    h = _train_task(weight_scale=weight_scale, learning_rate=learning_rate, clip_norm=clip_norm)
+    if h.diverged_at is not None:
+        return _report(False, f"with clip_norm={clip_norm:g} the run still diverges at step "
+                       f"{h.diverged_at}: clip harder (a smaller threshold).")
+    ok = h.loss[-1] < target
+    if ok:
+        hint = "."
+    elif h.loss[-1] > h.loss[0]:
+        hint = f", not below {target:g}: the loss grew, so the clip is too loose; lower it."
+    else:
+        hint = (f", not below {target:g}: each clipped step is at most learning_rate x "
+                "clip_norm long, so a tight clip crawls; loosen it.")
+    return _report(ok, f"with clip_norm={clip_norm:g} the run finishes; the loss went "
+                   f"{h.loss[0]:.3g} -> {h.loss[-1]:.3g}{hint}")

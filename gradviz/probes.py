@@ -500,3 +500,50 @@ def mse_loss_and_grads(params: list[dict], x, y, cfg: MLPConfig):
         return jnp.mean((apply_mlp(p, x, cfg) - y) ** 2)
 
     return jax.value_and_grad(loss)(params)
+
+
+@functools.partial(jax.jit, static_argnames=("activation", "residual", "iters"))
+def _sharpness(params, x, y, activation, residual, key, iters):
+    from gradviz.models.mlp import MLPConfig, apply_mlp
+
+    cfg = MLPConfig(depth=len(params) - 1, width=params[0]["w"].shape[1],
+                    activation=activation, residual=residual, in_dim=x.shape[1],
+                    out_dim=y.shape[1])
+
+    def loss(p):
+        return jnp.mean((apply_mlp(p, x, cfg) - y) ** 2)
+
+    def hvp(v):  # H v by forward-over-reverse differentiation
+        return jax.jvp(jax.grad(loss), (params,), (v,))[1]
+
+    leaves, tree = jax.tree.flatten(params)
+    keys = jax.random.split(key, len(leaves))
+    v = jax.tree.unflatten(tree, [jax.random.normal(k, a.shape) for k, a in zip(keys, leaves)])
+
+    def power_step(_, v):
+        hv = hvp(v)
+        return jax.tree.map(lambda a: a / norm_tree(hv), hv)
+
+    def norm_tree(t):
+        return jnp.sqrt(sum(jnp.sum(a**2) for a in jax.tree.leaves(t)))
+
+    v = jax.tree.map(lambda a: a / norm_tree(v), v)
+    v = lax.fori_loop(0, iters, power_step, v)
+    hv = hvp(v)
+    return sum(jnp.sum(a * b) for a, b in zip(jax.tree.leaves(v), jax.tree.leaves(hv)))
+
+
+def sharpness(cfg: MLPConfig, params=None, x=None, y=None, seed: int = 0,
+              batch_size: int = 256, iters: int = 50) -> float:
+    """Largest eigenvalue ``lambda_max`` of the loss Hessian, by power iteration on ``H v``.
+
+    Gradient descent on a quadratic with curvature ``lambda`` multiplies the error along
+    that direction by ``1 - lr * lambda`` per step, so it diverges once
+    ``lr > 2 / lambda_max``: the learning-rate cause of exploding gradients. ``H v`` is
+    ``jax.jvp`` of ``jax.grad`` (never the full Hessian). Returns the Rayleigh quotient
+    ``v^T H v`` after ``iters`` steps from a seeded random ``v``.
+    """
+    iters = _checks.integer("iters", iters, low=1, high=10000)
+    params, x, y = _prepare(cfg, params, x, y, seed, batch_size)
+    return float(_sharpness(list(params), x, y, cfg.activation, cfg.residual,
+                            jax.random.fold_in(jax.random.PRNGKey(seed), 2), iters))

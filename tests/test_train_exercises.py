@@ -50,3 +50,25 @@ def test_checkers_use_measurement(capsys):
     assert exercises.check_ratio_reading(ratio * 3) is False
     out = capsys.readouterr().out
     assert "vanishes" in out and "explodes" in out
+
+
+def test_lesson_03_and_04_checkers_measure(capsys):
+    assert exercises.check_half_saturated(None) is False
+    assert exercises.check_half_saturated(1.0) is False   # barely any saturation
+    assert exercises.check_half_saturated(3.5) is True    # mean field: q* = 9.6 at sigma_w 3.5
+    # bisect the divergence edge of LR_TASK, then the checker must accept it
+    lo, hi = 0.01, 1.0
+    assert not exercises._diverges(lo) and exercises._diverges(hi)
+    for _ in range(12):
+        mid = (lo * hi) ** 0.5
+        lo, hi = (lo, mid) if exercises._diverges(mid) else (mid, hi)
+    assert exercises.check_stable_learning_rate(lo) is True
+    assert exercises.check_stable_learning_rate(lo / 3) is False   # stable, but so is 1.5x
+    assert exercises.check_stable_learning_rate(hi * 1.2) is False  # diverges
+    assert exercises.check_update_ratio(0.001) is False   # ratio ~1e-5
+    assert exercises.check_update_ratio(0.03) is True
+    assert exercises.check_clip_rescue(10) is False       # too tight: crawls
+    assert exercises.check_clip_rescue(100) is True
+    assert exercises.check_clip_rescue(1e4) is False      # too loose: the loss grows
+    out = capsys.readouterr().out
+    assert "go higher" in out and "go lower" in out and "loosen" in out and "lower it" in out

@@ -158,3 +158,15 @@ def test_depth_change_never_redraws_layers():
     long = gv.init_mlp(gv.MLPConfig(depth=9), key)
     for a, b in zip(short[:-1], long[:3], strict=False):
         np.testing.assert_array_equal(a["w"], b["w"])
+
+
+def test_sharpness_is_the_top_eigenvalue_of_the_exact_hessian():
+    from jax.flatten_util import ravel_pytree
+
+    cfg = gv.MLPConfig(depth=3, width=8, activation="tanh", in_dim=4)
+    params = gv.init_mlp(cfg, jax.random.PRNGKey(0))
+    x, y = gv.probes.default_batch(0, 32, 4, 1)
+    flat, unravel = ravel_pytree(params)
+    hessian = jax.hessian(lambda f: jnp.mean((gv.apply_mlp(unravel(f), x, cfg) - y) ** 2))(flat)
+    top = np.linalg.eigvalsh(np.asarray(hessian, dtype=np.float64))[-1]
+    np.testing.assert_allclose(gv.probes.sharpness(cfg, x=x, y=y, iters=200), top, rtol=1e-4)

@@ -70,7 +70,8 @@ def run() -> dict:
             times = sweep(ex)
             every = [t for ts in times.values() for t in ts]
             lessons.append({
-                "lesson": path.stem, "explorer": i, "width": ex.width,
+                "lesson": path.stem, "explorer": i, "kind": type(ex).__name__,
+                "width": getattr(ex, "width", getattr(ex, "hidden", None)),
                 "controls": {name: {"n": len(ts), "p50_ms": percentile_ms(ts, 50),
                                     "p95_ms": percentile_ms(ts, 95)} for name, ts in times.items()},
                 "all": {"n": len(every), "p50_ms": percentile_ms(every, 50),

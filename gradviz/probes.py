@@ -28,6 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
+from jax.flatten_util import ravel_pytree
 
 from gradviz import _checks, activations
 from gradviz.models.mlp import MLPConfig, init_mlp
@@ -513,24 +514,18 @@ def _sharpness(params, x, y, activation, residual, key, iters):
     def loss(p):
         return jnp.mean((apply_mlp(p, x, cfg) - y) ** 2)
 
-    def hvp(v):  # H v by forward-over-reverse differentiation
-        return jax.jvp(jax.grad(loss), (params,), (v,))[1]
+    flat, unravel = ravel_pytree(params)
 
-    leaves, tree = jax.tree.flatten(params)
-    keys = jax.random.split(key, len(leaves))
-    v = jax.tree.unflatten(tree, [jax.random.normal(k, a.shape) for k, a in zip(keys, leaves)])
+    def hvp(v):  # H v by forward-over-reverse differentiation, v: (n_params,)
+        return jax.jvp(jax.grad(lambda f: loss(unravel(f))), (flat,), (v,))[1]
 
     def power_step(_, v):
         hv = hvp(v)
-        return jax.tree.map(lambda a: a / norm_tree(hv), hv)
+        return hv / jnp.linalg.norm(hv)
 
-    def norm_tree(t):
-        return jnp.sqrt(sum(jnp.sum(a**2) for a in jax.tree.leaves(t)))
-
-    v = jax.tree.map(lambda a: a / norm_tree(v), v)
-    v = lax.fori_loop(0, iters, power_step, v)
-    hv = hvp(v)
-    return sum(jnp.sum(a * b) for a, b in zip(jax.tree.leaves(v), jax.tree.leaves(hv)))
+    v = jax.random.normal(key, flat.shape)
+    v = lax.fori_loop(0, iters, power_step, v / jnp.linalg.norm(v))
+    return v @ hvp(v)  # the Rayleigh quotient of the unit vector v
 
 
 def sharpness(cfg: MLPConfig, params=None, x=None, y=None, seed: int = 0,

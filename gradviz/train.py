@@ -12,7 +12,6 @@ import numpy as np
 import optax
 from jax import lax
 
-
 from gradviz import _checks, probes
 from gradviz.models.mlp import MLPConfig, init_mlp
 
@@ -72,8 +71,9 @@ def train_mlp(cfg: MLPConfig, optimizer: str = "sgd", learning_rate: float = 0.0
     """Full-batch training of the MSE loss with an optax optimizer.
 
     Each step records the loss, the per-layer gradient norms (before clipping), the
-    update-to-weight ratios and the global norm of the update, then applies ``optax.clip_by_global_norm(clip_norm)`` (if
-    given) and the optimizer. Stops at the first non-finite loss (``diverged_at``).
+    update-to-weight ratios and the global norm of the update, then applies
+    ``optax.clip_by_global_norm(clip_norm)`` (if given) and the optimizer. Stops at the
+    first non-finite loss (``diverged_at``).
     ``x``/``y`` default to the standard-normal batch of :func:`gradviz.probe_mlp`.
     ``callback(step, steps, loss)``, if given, runs after every step (for example
     :class:`gradviz.widgets.ProgressBar`, which appears when a run takes over ~2 s).

@@ -200,7 +200,8 @@ class GradientExplorer(_Explorer):
     def _status_html(self) -> str:
         r = self.result
         d = r["activation_grad_norms"]
-        ratio = d[0] / d[-1] if d[-1] else math.nan
+        with np.errstate(all="ignore"):  # inf / inf is nan: shown, not warned about
+            ratio = d[0] / d[-1] if d[-1] else math.nan
         text = (f"loss {_fmt(r['loss'])} · global gradient norm {_fmt(r['global_norm'])} · "
                 f"‖∂L/∂h_0‖ / ‖∂L/∂h_L-1‖ = {_fmt(ratio)} measured")
         if r["prediction"] is not None:

@@ -105,7 +105,7 @@ def test_training_explorer_shows_the_run_and_compiles_nothing_after_display(coun
     ex = widgets.TrainingExplorer(depth=6, steps=30, max_depth=20)
     assert_figure_shows_controls(ex)
     with count_compiles() as counter:
-        for name, control in ex.controls.items():
+        for control in ex.controls.values():
             start = control.value
             for value in widgets.sweep_values(control):
                 control.value = value

@@ -46,14 +46,23 @@ def check_training_args(optimizer, learning_rate, clip_norm, steps, seed, batch_
             _checks.integer("seed", seed, low=0), _checks.integer("batch_size", batch_size, low=1))
 
 
-@functools.lru_cache(maxsize=16)  # bounded: one compiled step per recent configuration
-def _make_step(cfg: MLPConfig, optimizer: str, learning_rate: float, clip_norm: float | None):
+def _optimizer(optimizer: str, learning_rate, clip_norm):
+    """The optax optimizer, after ``clip_by_global_norm(clip_norm)`` unless it is None."""
     opt = OPTIMIZERS[optimizer](learning_rate)
     if clip_norm is not None:
         opt = optax.chain(optax.clip_by_global_norm(clip_norm), opt)
+    return opt
+
+
+@functools.lru_cache(maxsize=16)  # bounded: one compiled step per recent configuration
+def _make_step(cfg: MLPConfig, optimizer: str, clipped: bool):
+    """The jitted training step; the learning rate and clip threshold are traced arguments,
+    so a sweep over either compiles nothing new (the optimizer state's structure does
+    not depend on their values)."""
 
     @jax.jit
-    def step(params, state, x, y):
+    def step(params, state, x, y, learning_rate, clip_norm):
+        opt = _optimizer(optimizer, learning_rate, clip_norm if clipped else None)
         loss, grads = probes.mse_loss_and_grads(params, x, y, cfg)
         updates, state = opt.update(grads, state, params)
         new = optax.apply_updates(params, updates)
@@ -62,7 +71,7 @@ def _make_step(cfg: MLPConfig, optimizer: str, learning_rate: float, clip_norm: 
                             for u, p in zip(updates[:-1], params[:-1], strict=False)])  # (depth,)
         return new, state, loss, norms, ratios, optax.tree.norm(updates)
 
-    return opt, step
+    return step
 
 
 def train_mlp(cfg: MLPConfig, optimizer: str = "sgd", learning_rate: float = 0.01,
@@ -88,12 +97,13 @@ def train_mlp(cfg: MLPConfig, optimizer: str = "sgd", learning_rate: float = 0.0
         x, y = probes.default_batch(seed, batch_size, cfg.in_dim, cfg.out_dim)
     x, y = probes._check_batch(cfg, x, y)
 
-    opt, step = _make_step(cfg, optimizer, learning_rate, clip_norm)
+    step = _make_step(cfg, optimizer, clip_norm is not None)
     params = init_mlp(cfg, jax.random.PRNGKey(seed))
-    state = opt.init(params)
+    state = _optimizer(optimizer, learning_rate, clip_norm).init(params)
+    clip = 1.0 if clip_norm is None else clip_norm  # unused when clip_norm is None
     losses, norms, ratios, update_norms, diverged_at = [], [], [], [], None
     for t in range(steps):
-        new, state, loss, n, r, u = step(params, state, x, y)
+        new, state, loss, n, r, u = step(params, state, x, y, learning_rate, clip)
         loss = float(loss)
         losses.append(loss)
         norms.append(np.asarray(n))

@@ -137,3 +137,14 @@ def test_gradient_explorer_health_panel_follows_the_controls():
     ex.controls["activation"].value = "relu"
     assert_figure_shows_controls(ex)
     assert np.asarray(ex.health_figure.data[1].y).max() > 0  # some dead ReLUs
+
+
+def test_train_mlp_learning_rate_and_clip_sweeps_compile_nothing_new(count_compiles):
+    cfg = gv.MLPConfig(depth=4, width=8)
+    for clip in (None, 1.0):
+        gv.train_mlp(cfg, "adam", 0.01, clip_norm=clip, steps=2, batch_size=16)
+    with count_compiles() as counter:
+        for lr in (1e-4, 0.03, 0.5):
+            for clip in (None, 0.1, 10.0):
+                gv.train_mlp(cfg, "adam", lr, clip_norm=clip, steps=2, batch_size=16)
+    assert counter.count == 0, counter.names

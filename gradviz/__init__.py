@@ -2,7 +2,19 @@
 
 import plotly.io
 
-from gradviz import _cache, activations, data, exercises, init, plots, probes, tables, theory, train
+from gradviz import (
+                     _cache,
+                     activations,
+                     data,
+                     exercises,
+                     init,
+                     plots,
+                     preview,
+                     probes,
+                     tables,
+                     theory,
+                     train,
+)
 from gradviz.models.mlp import MLPConfig, apply_mlp, init_mlp, stack_params
 from gradviz.models.rnn import RNNConfig, apply_rnn, init_rnn
 from gradviz.probes import ProbeResult, probe_mlp
@@ -24,3 +36,4 @@ __version__ = "0.1.0"
 _cache.enable()
 # Figures render through plotly's JupyterLab extension (no 4 MB of plotly.js per notebook).
 plotly.io.renderers.default = "plotly_mimetype"
+preview.enable_figure_pngs()  # only while the committed lessons are being built

@@ -6,13 +6,14 @@ exercise describes with gradviz and tells the learner how far off they are.
 
 from __future__ import annotations
 
+import html
 import math
 import numbers
 
 import ipywidgets as widgets
 import numpy as np
 
-from gradviz import _checks
+from gradviz import _checks, preview
 from gradviz.models.mlp import MLPConfig
 from gradviz.probes import probe_mlp
 
@@ -47,6 +48,10 @@ class Quiz:
     def _repr_mimebundle_(self, **kwargs):
         bundle = self.widget._repr_mimebundle_(**kwargs)
         bundle["text/plain"] = f"Quiz: {self.question}"  # stable text for nbval
+        if preview.building():  # a static copy for the committed lesson (see preview)
+            items = "".join(f"<li>{html.escape(o)}</li>" for o in self.options)
+            bundle["text/html"] = (f"<p><b>{html.escape(self.question)}</b></p><ul>{items}</ul>"
+                                   "<p><i>Run the notebook to answer and get feedback.</i></p>")
         return bundle
 
 

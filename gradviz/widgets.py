@@ -17,7 +17,7 @@ import jax
 import numpy as np
 from plotly.graph_objs import FigureWidget  # imports anywidget now, not at first display
 
-from gradviz import _checks, activations, init, plots, probes, theory
+from gradviz import _checks, activations, init, plots, preview, probes, theory
 from gradviz.models.mlp import init_mlp_stacked
 
 _LIVE = weakref.WeakSet()  # every explorer alive in this kernel (tests sweep them all)
@@ -69,7 +69,13 @@ class _Explorer:
             raise
 
     def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        bundle["text/plain"] = f"{type(self).__name__}: run the notebook to use it live"
+        if preview.building():  # a static picture for the committed lesson (see preview)
+            image = preview.png(self.figure)
+            if image is not None:
+                bundle["image/png"] = image
+        return bundle
 
 
 class GradientExplorer(_Explorer):

@@ -8,7 +8,8 @@ Runs each notebook top to bottom on a fresh kernel with nbclient, then drops the
 captures output (KeyError in nbclient's output_widget.py).
 
 ``GRADVIZ_BUILD_NOTEBOOKS=1`` tells gradviz that it is building the committed
-copy (it then adds static PNG previews next to the live widgets).
+copy: it then adds static previews (PNG, HTML) next to the live widgets, and this
+script deletes the widget views themselves (see ``gradviz.preview``).
 """
 
 from __future__ import annotations
@@ -38,8 +39,28 @@ def execute_notebook(path: Path) -> float:
     ).execute()
     elapsed = time.perf_counter() - start
     nb.metadata.pop("widgets", None)
+    strip_widget_views(nb)
     nbformat.write(nb, path)
     return elapsed
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def strip_widget_views(nb) -> int:
+    """Delete widget views from the outputs, leaving their static previews; return how many.
+
+    A saved widget view cannot render without its kernel ("model not found"), and
+    JupyterLab prefers it over the PNG next to it, so the committed copy keeps only the PNG
+    (or HTML, or text) that gradviz put in the same bundle while building.
+    """
+    removed = 0
+    for cell in nb["cells"]:
+        for output in cell.get("outputs", []):
+            if WIDGET_VIEW in output.get("data", {}):
+                del output["data"][WIDGET_VIEW]
+                removed += 1
+    return removed
 
 
 def main(argv: list[str]) -> int:

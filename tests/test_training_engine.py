@@ -38,6 +38,9 @@ def test_train_stacked_matches_jax_grad_training(act, init_name, scale, lr, clip
         -1.0 if clip is None else clip, steps=25))
     done = int(out["done"])
     assert done == len(ref.loss)
+    # diverged_at is set exactly when a loss is not finite, and names the first such step
+    bad = np.flatnonzero(~np.isfinite(ref.loss))
+    assert ref.diverged_at == (int(bad[0]) if bad.size else None)
     np.testing.assert_allclose(out["loss"][:done], ref.loss, rtol=2e-5)
     np.testing.assert_allclose(out["grad_norms"][:done, :depth], ref.grad_norms, rtol=2e-5)
     np.testing.assert_allclose(out["update_ratios"][:done, :depth], ref.update_ratios,

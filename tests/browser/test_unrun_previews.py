@@ -7,7 +7,9 @@ pictures, and no "Error displaying widget: model not found".
 
 from __future__ import annotations
 
-from lab import Lesson
+import shutil
+
+from lab import Lesson, notebook_dir
 
 PLOTLY = "application/vnd.plotly.v1+json"
 IMAGES_RENDERED = """(n) => {
@@ -24,13 +26,17 @@ def _stored_previews(source: dict) -> int:
 
 
 def test_unrun_lesson_shows_previews(lessons, lesson_name):
-    lesson = Lesson(lessons, lesson_name)
+    # A pristine copy: the server's own copy may already hold a run (and autosaved) lesson.
+    unrun = lessons.server.root / "unrun"
+    unrun.mkdir(exist_ok=True)
+    shutil.copyfile(notebook_dir() / lesson_name, unrun / lesson_name)
+    lesson = Lesson(lessons, f"unrun/{lesson_name}")
     try:
         expected = _stored_previews(lesson.source)
         if lesson.expects_explorer:
             assert expected >= 1, f"{lesson_name}: no stored preview for its explorers"
         lesson.page.goto(lesson.url, wait_until="domcontentloaded")
-        lesson.wait("ready", lesson_name, 120, "the notebook to open")
+        lesson.wait("ready", lesson.name, 120, "the notebook to open")
         lesson.page.wait_for_function(IMAGES_RENDERED, arg=expected, timeout=60_000, polling=200)
         text = lesson.page.evaluate("() => document.body.innerText")
         for bad in ("model not found", "Error displaying widget"):

@@ -251,14 +251,14 @@ def check_stable_learning_rate(learning_rate, *, factor=1.5) -> bool:
 TRAIN_TASK = {"depth": 20, "width": 32, "activation": "relu", "init": "he_normal"}
 
 
-def _train_task(steps=100, **kwargs):
+def _train_task(weight_scale=1.0, **sgd_kwargs):
+    """100 SGD steps of ``TRAIN_TASK`` at ``weight_scale`` on the 256-example teacher task."""
     from gradviz.data import teacher_regression
     from gradviz.train import train_mlp
 
     x, y = teacher_regression(0, 256, 16)
-    cfg_keys = {"weight_scale"} & set(kwargs)
-    cfg = MLPConfig(**TRAIN_TASK, **{k: kwargs.pop(k) for k in cfg_keys})
-    return train_mlp(cfg, "sgd", steps=steps, x=x, y=y, **kwargs)
+    cfg = MLPConfig(**TRAIN_TASK, weight_scale=weight_scale)
+    return train_mlp(cfg, "sgd", steps=100, x=x, y=y, **sgd_kwargs)
 
 
 def check_update_ratio(learning_rate, *, low=5e-4, high=2e-3) -> bool:

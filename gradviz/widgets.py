@@ -17,7 +17,7 @@ import jax
 import numpy as np
 from plotly.graph_objs import FigureWidget  # imports anywidget now, not at first display
 
-from gradviz import _checks, activations, init, plots, preview, probes, theory
+from gradviz import _checks, activations, data, init, plots, preview, probes, theory, train
 from gradviz.models.mlp import init_mlp_stacked
 
 _LIVE = weakref.WeakSet()  # every explorer alive in this kernel (tests sweep them all)
@@ -68,6 +68,17 @@ class _Explorer:
             self.errors.append_stderr(f"{type(err).__name__}: {err}\n")
             raise
 
+    def _stack(self, init_name: str) -> dict:
+        """Weights for ``max_depth`` layers of scheme ``init_name``, drawn once per scheme.
+
+        Needs ``_key``, ``_stacks``, ``init_std``, ``in_dim``, ``width`` and ``max_depth``.
+        """
+        if init_name not in self._stacks:
+            self._stacks[init_name] = init_mlp_stacked(
+                self._key, init.NAMES.index(init_name), self.init_std, in_dim=self.in_dim,
+                width=self.width, out_dim=1, max_depth=self.max_depth)
+        return self._stacks[init_name]
+
     def _repr_mimebundle_(self, **kwargs):
         bundle = self.widget._repr_mimebundle_(**kwargs)
         bundle["text/plain"] = f"{type(self).__name__}: run the notebook to use it live"
@@ -107,11 +118,6 @@ class GradientExplorer(_Explorer):
             raise ValueError(f"health={health!r} must be True or False")
         self.health = health
         self.max_depth = _checks.integer("max_depth", max_depth, low=2, high=1000)
-        _checks.integer("depth", depth, low=1, high=self.max_depth)
-        _checks.one_of("activation", activation, activations.NAMES)
-        _checks.one_of("init", init, _init_names())
-        _checks.real("weight_scale", weight_scale, low=0.1, high=4.0)
-        _checks.real("clip_threshold", clip_threshold, low=0.01, high=100.0)
         self.width = _checks.integer("width", width, low=1, high=4096)
         self.in_dim = _checks.integer("in_dim", in_dim, low=1)
         self.init_std = _checks.real("init_std", init_std, low=0.0)
@@ -122,23 +128,8 @@ class GradientExplorer(_Explorer):
         self._x, self._y = probes.default_batch(seed, batch_size, self.in_dim, 1)
         self._stacks: dict[str, dict] = {}  # one entry per init scheme, at most len(NAMES)
 
-        self.controls = {
-            "depth": widgets.IntSlider(value=depth, min=1, max=self.max_depth,
-                                       description="depth"),
-            "activation": widgets.Dropdown(options=activations.NAMES, value=activation,
-                                           description="activation"),
-            "init": widgets.Dropdown(options=_init_names(), value=init, description="init"),
-            "weight_scale": widgets.FloatLogSlider(value=weight_scale, base=10, min=-1,
-                                                   max=math.log10(4.0), step=0.01,
-                                                   description="weight scale",
-                                                   readout_format=".3g"),
-            "clip": widgets.Checkbox(value=clip, description="clip by global norm",
-                                     indent=False),
-            "clip_threshold": widgets.FloatLogSlider(value=clip_threshold, base=10, min=-2,
-                                                     max=2, step=0.05,
-                                                     description="clip threshold",
-                                                     readout_format=".3g"),
-        }
+        self.controls = _mlp_controls(self.max_depth, depth, activation, init, weight_scale, clip,
+                                      clip_threshold)
         self._register()
         self.presets = dict(presets or {})
         for label, values in self.presets.items():
@@ -164,13 +155,6 @@ class GradientExplorer(_Explorer):
             widgets.HBox([c["weight_scale"], c["clip"], c["clip_threshold"]]),
             self.figure, *([self.health_figure] if health else []), self.status, self.errors,
         ]).add_class("gv-explorer")
-
-    def _stack(self, init_name: str) -> dict:
-        if init_name not in self._stacks:
-            self._stacks[init_name] = init_mlp_stacked(
-                self._key, init.NAMES.index(init_name), self.init_std, in_dim=self.in_dim,
-                width=self.width, out_dim=1, max_depth=self.max_depth)
-        return self._stacks[init_name]
 
     def compute(self) -> dict:
         """Measure the network the controls describe; no compile after the first call."""
@@ -456,43 +440,21 @@ class TrainingExplorer(_Explorer):
                  clip_threshold: float = 1.0, steps: int = 100, width: int = 32,
                  batch_size: int = 128, max_depth: int = 50, seed: int = 0,
                  title: str = "Training a deep MLP with SGD"):
-        from gradviz import data
-
         self.max_depth = _checks.integer("max_depth", max_depth, low=2, high=200)
-        _checks.integer("depth", depth, low=1, high=self.max_depth)
-        _checks.one_of("activation", activation, activations.NAMES)
-        _checks.one_of("init", init, _init_names())
-        _checks.real("weight_scale", weight_scale, low=0.1, high=4.0)
         _checks.real("learning_rate", learning_rate, low=1e-4, high=1.0)
-        _checks.real("clip_threshold", clip_threshold, low=0.01, high=100.0)
         self.steps = _checks.integer("steps", steps, low=1, high=2000)
         self.width = _checks.integer("width", width, low=1, high=1024)
         batch_size = _checks.integer("batch_size", batch_size, low=1)
         seed = _checks.integer("seed", seed, low=0)
         self._key = jax.random.PRNGKey(seed)
-        self._x, self._y = data.teacher_regression(seed, batch_size, in_dim=16)
+        self.in_dim, self.init_std = 16, 0.01
+        self._x, self._y = data.teacher_regression(seed, batch_size, in_dim=self.in_dim)
         self._stacks: dict[str, dict] = {}
-        self.controls = {
-            "depth": widgets.IntSlider(value=depth, min=1, max=self.max_depth,
-                                       description="depth"),
-            "activation": widgets.Dropdown(options=activations.NAMES, value=activation,
-                                           description="activation"),
-            "init": widgets.Dropdown(options=_init_names(), value=init, description="init"),
-            "weight_scale": widgets.FloatLogSlider(value=weight_scale, base=10, min=-1,
-                                                   max=math.log10(4.0), step=0.01,
-                                                   description="weight scale",
-                                                   readout_format=".3g"),
-            "learning_rate": widgets.FloatLogSlider(value=learning_rate, base=10, min=-4,
-                                                    max=0, step=0.05,
-                                                    description="learning rate",
-                                                    readout_format=".2g"),
-            "clip": widgets.Checkbox(value=clip, description="clip by global norm",
-                                     indent=False),
-            "clip_threshold": widgets.FloatLogSlider(value=clip_threshold, base=10, min=-2,
-                                                     max=2, step=0.05,
-                                                     description="clip threshold",
-                                                     readout_format=".3g"),
-        }
+        self.controls = _mlp_controls(self.max_depth, depth, activation, init, weight_scale, clip,
+                                      clip_threshold)
+        self.controls["learning_rate"] = widgets.FloatLogSlider(
+            value=learning_rate, base=10, min=-4, max=0, step=0.05, description="learning rate",
+            readout_format=".2g")
         self._register()
         self.result = self.compute()
         r = self.result
@@ -508,17 +470,8 @@ class TrainingExplorer(_Explorer):
             self.figure, self.status, self.errors,
         ]).add_class("gv-explorer")
 
-    def _stack(self, init_name: str) -> dict:
-        if init_name not in self._stacks:
-            self._stacks[init_name] = init_mlp_stacked(
-                self._key, init.NAMES.index(init_name), 0.01, in_dim=16, width=self.width,
-                out_dim=1, max_depth=self.max_depth)
-        return self._stacks[init_name]
-
     def compute(self) -> dict:
         """Train the network the controls describe; no compile after the first call."""
-        from gradviz import train
-
         v = self.values
         depth = int(v["depth"])
         out = jax.device_get(train.train_stacked(
@@ -594,6 +547,30 @@ class ProgressBar:
 
 def _init_names() -> tuple:
     return init.NAMES
+
+
+def _mlp_controls(max_depth, depth, activation, init_name, weight_scale, clip,
+                  clip_threshold) -> dict:
+    """The controls every MLP explorer shares, validated: depth, activation, init, weight
+    scale (log, 0.1 to 4) and clipping by global norm (log threshold, 0.01 to 100)."""
+    _checks.integer("depth", depth, low=1, high=max_depth)
+    _checks.one_of("activation", activation, activations.NAMES)
+    _checks.one_of("init", init_name, _init_names())
+    _checks.real("weight_scale", weight_scale, low=0.1, high=4.0)
+    _checks.real("clip_threshold", clip_threshold, low=0.01, high=100.0)
+    return {
+        "depth": widgets.IntSlider(value=depth, min=1, max=max_depth, description="depth"),
+        "activation": widgets.Dropdown(options=activations.NAMES, value=activation,
+                                       description="activation"),
+        "init": widgets.Dropdown(options=_init_names(), value=init_name, description="init"),
+        "weight_scale": widgets.FloatLogSlider(value=weight_scale, base=10, min=-1,
+                                               max=math.log10(4.0), step=0.01,
+                                               description="weight scale", readout_format=".3g"),
+        "clip": widgets.Checkbox(value=clip, description="clip by global norm", indent=False),
+        "clip_threshold": widgets.FloatLogSlider(value=clip_threshold, base=10, min=-2, max=2,
+                                                 step=0.05, description="clip threshold",
+                                                 readout_format=".3g"),
+    }
 
 
 def live_explorers() -> list:

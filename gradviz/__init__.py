@@ -21,7 +21,13 @@ from gradviz.probes import ProbeResult, probe_mlp
 from gradviz.rnn_probes import RNNProbeResult, RNNTrainHistory, probe_rnn, train_rnn
 from gradviz.setup_check import check_environment
 from gradviz.train import TrainHistory, train_mlp
-from gradviz.widgets import GradientExplorer, PhaseExplorer, RNNExplorer, TrainingExplorer
+from gradviz.widgets import (
+                     GradientExplorer,
+                     MitigationExplorer,
+                     PhaseExplorer,
+                     RNNExplorer,
+                     TrainingExplorer,
+)
 
 __all__ = [
     "GradientExplorer", "MLPConfig", "PhaseExplorer", "ProbeResult", "RNNConfig", "RNNExplorer",
@@ -29,7 +35,7 @@ __all__ = [
     "RNNTrainHistory", "TrainHistory", "activations", "apply_mlp", "apply_rnn",
     "check_environment", "data", "exercises", "init", "init_mlp", "init_rnn", "plots", "probe_mlp",
     "probe_rnn", "probes", "stack_params", "tables", "theory", "train", "train_mlp", "train_rnn",
-    "TrainingExplorer",
+    "MitigationExplorer", "TrainingExplorer",
 ]
 __version__ = "0.1.0"
 

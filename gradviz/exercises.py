@@ -310,3 +310,30 @@ def check_clip_rescue(clip_norm, *, weight_scale=1.5, learning_rate=0.01, target
                 "clip_norm long, so a tight clip crawls; loosen it.")
     return _report(ok, f"with clip_norm={clip_norm:g} the run finishes; the loss went "
                    f"{h.loss[0]:.3g} -> {h.loss[-1]:.3g}{hint}")
+
+
+def check_sigmoid_cure(cfg, *, depth=50, low=0.1, high=10.0) -> bool:
+    """Lesson 07: a sigmoid network of ``depth`` layers whose gradient reaches the input.
+
+    ``cfg`` must be an :class:`~gradviz.MLPConfig` with ``activation="sigmoid"`` and at
+    least ``depth`` layers; it passes when ``||dL/dh_0|| / ||dL/dh_L-1||``, measured with
+    :func:`gradviz.probe_mlp` (seed 0, batch 128), lies in ``[low, high]``.
+    """
+    if cfg is None:
+        return _report(False, "replace None with an MLPConfig, e.g. gv.MLPConfig(depth=50, "
+                       "activation='sigmoid', ...).")
+    if not isinstance(cfg, MLPConfig):
+        return _report(False, f"cfg={cfg!r} is not an MLPConfig.")
+    if cfg.activation != "sigmoid" or cfg.depth < depth:
+        return _report(False, f"the exercise asks for activation='sigmoid' and depth >= {depth}; "
+                       f"you have activation={cfg.activation!r}, depth={cfg.depth}.")
+    d = probe_mlp(cfg, seed=0, batch_size=128).activation_grad_norms
+    with np.errstate(all="ignore"):
+        ratio = float(d[0] / d[-1])
+    ok = low <= ratio <= high
+    advice = ("." if ok else
+              f": it must lie between {low:g} and {high:g}. "
+              + ("The gradient still vanishes: which fix changes the product of "
+                 "factors itself?" if not ratio >= low else
+                 "Now it grows toward the input: look at the weight scale."))
+    return _report(ok, f"measured ||dL/dh_0|| / ||dL/dh_{cfg.depth - 1}|| = {ratio:.3g}" + advice)

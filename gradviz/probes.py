@@ -31,9 +31,10 @@ from jax import lax
 from jax.flatten_util import ravel_pytree
 
 from gradviz import _checks, activations
-from gradviz.models.mlp import MLPConfig, init_mlp
+from gradviz.models.mlp import NORMS, MLPConfig, init_mlp, normalize, stack_params
 
 _PHIS = [activations.ACTIVATIONS[n] for n in activations.NAMES]
+_NORMS = [functools.partial(normalize, kind) for kind in NORMS]
 _STACK_LIMIT = 16384  # arrays at least this large are reduced one by one (see norms)
 
 
@@ -46,6 +47,28 @@ def _act_vjp(index, h, g):
     """``phi'(h) * g``, the activation's vector-Jacobian product."""
     branches = [lambda h, g, f=f: jax.vjp(f, h)[1](g)[0] for f in _PHIS]
     return lax.switch(index, branches, h, g)
+
+
+def _norm(index, h):
+    """``N(h)``, the normalisation layer ``NORMS[index]`` (index may be traced)."""
+    return lax.switch(index, _NORMS, h)
+
+
+def _pre(act_index, norm_index, h):
+    """``phi(N(h))``: what a layer does to its pre-activation."""
+    return _act(act_index, _norm(norm_index, h))
+
+
+def _pre_vjp(act_index, norm_index, h, g):
+    """``dL/dh`` from ``g = dL/d phi(N(h))``: the vector-Jacobian product of :func:`_pre`.
+
+    ``phi'(N(h)) * g`` pulled back through the norm layer's own vector-Jacobian product
+    (batch norm mixes the samples, layer norm and RMSNorm the units). Two small switches,
+    not one per (norm, activation) pair, keep the compiled program small.
+    """
+    g = _act_vjp(act_index, _norm(norm_index, h), g)
+    branches = [lambda h, g: g] + [lambda h, g, n=n: jax.vjp(n, h)[1](g)[0] for n in _NORMS[1:]]
+    return lax.switch(norm_index, branches, h, g)
 
 
 def _saturated_tanh(h):
@@ -75,12 +98,14 @@ _SATURATION = [_saturation_test(n) for n in activations.NAMES]
 DEAD_SLOPE = 1e-6  # a unit is dead when |phi'(h)| is below this for every sample
 
 
-def _health(act_index, H, depth):
+def _health(act_index, H, depth, norm_index=0):
     """Per-layer saturated and dead fractions of the stacked pre-activations ``H``.
 
-    ``H: (max_depth, batch, width)``; layers at or past ``depth`` report 0.
+    ``H: (max_depth, batch, width)``; the activation sees ``N(H)``. Layers at or past
+    ``depth`` report 0.
     """
     used = jnp.arange(H.shape[0]) < depth
+    H = _norm(norm_index, H)
     sat = jnp.mean(lax.switch(act_index, _SATURATION, H), axis=(1, 2))  # (max_depth,)
     slope = jnp.abs(_act_vjp(act_index, H, jnp.ones_like(H)))
     dead = jnp.mean(jnp.all(slope < DEAD_SLOPE, axis=1), axis=1)  # (max_depth,)
@@ -130,15 +155,18 @@ def _readout_loss(w, b, x, y):
     return jnp.mean((x @ w + b - y) ** 2)
 
 
-def _backprop(stack, x, y, depth, act_index, w_mult=1.0, b_mult=1.0, residual=False):
+def _backprop(stack, x, y, depth, act_index, w_mult=1.0, b_mult=1.0, residual=False,
+              norm_index=0):
     """Forward and backward pass of the stacked MLP through its first ``depth`` layers.
 
-    Weights are ``w_mult * w`` and biases ``b_mult * b``; the gradients returned are with
+    Weights are ``w_mult * w`` and biases ``b_mult * b``, and each layer applies the
+    normalisation ``NORMS[norm_index]`` before its activation; the gradients returned are with
     respect to those effective parameters, in the :func:`stack_params` layout (layers at
     or past ``depth`` get exactly 0), and a dict of per-layer statistics padded to
     ``max_depth``: ``weight_grad_norms`` and ``bias_grad_norms`` (taken inside the loop,
     so unused layers cost nothing), ``activation_grad_norms`` ``||dL/dh_l||``,
-    ``activation_stds`` and the pre-activations ``H: (max_depth, batch, width)``.
+    ``activation_stds``, the pre-activations ``H`` and the outputs ``X``, both
+    ``(max_depth, batch, width)``.
     """
     first, hidden, out = stack["first"], stack["hidden"], stack["readout"]
     max_depth = hidden["w"].shape[0] + 1
@@ -147,7 +175,7 @@ def _backprop(stack, x, y, depth, act_index, w_mult=1.0, b_mult=1.0, residual=Fa
 
     # Forward: keep pre-activations H and post-activations X of every layer.
     h0 = w_mult * (x @ first["w"]) + b_mult * first["b"]  # (batch, width)
-    x0 = _act(act_index, h0)
+    x0 = _pre(act_index, norm_index, h0)
     H = jnp.zeros((max_depth, batch, width), x.dtype).at[0].set(h0)
     X = jnp.zeros((max_depth, batch, width), x.dtype).at[0].set(x0)
     stds = zeros.at[0].set(jnp.std(x0))
@@ -155,7 +183,7 @@ def _backprop(stack, x, y, depth, act_index, w_mult=1.0, b_mult=1.0, residual=Fa
     def forward(carry):
         l, xl, H, X, stds = carry
         h = w_mult * (xl @ hidden["w"][l - 1]) + b_mult * hidden["b"][l - 1]  # (batch, width)
-        xn = _act(act_index, h) + jnp.where(residual, xl, 0.0)
+        xn = _pre(act_index, norm_index, h) + jnp.where(residual, xl, 0.0)
         return l + 1, xn, H.at[l].set(h), X.at[l].set(xn), stds.at[l].set(jnp.std(xn))
 
     _, x_last, H, X, stds = lax.while_loop(
@@ -168,7 +196,7 @@ def _backprop(stack, x, y, depth, act_index, w_mult=1.0, b_mult=1.0, residual=Fa
     # Backward through the hidden layers l = depth-1, ..., 1.
     def backward(carry):
         l, g, dw, db, n = carry
-        delta = _act_vjp(act_index, H[l], g)  # (batch, width) = dL/dh_l
+        delta = _pre_vjp(act_index, norm_index, H[l], g)  # (batch, width) = dL/dh_l
         dw_l, db_l = X[l - 1].T @ delta, jnp.sum(delta, axis=0)  # (width, width), (width,)
         g_prev = w_mult * (delta @ hidden["w"][l - 1].T) + jnp.where(residual, g, 0.0)
         n = {"w": n["w"].at[l].set(norm(dw_l)), "b": n["b"].at[l].set(norm(db_l)),
@@ -181,14 +209,14 @@ def _backprop(stack, x, y, depth, act_index, w_mult=1.0, b_mult=1.0, residual=Fa
          {"w": zeros, "b": zeros, "h": zeros}))
 
     # Layer 0 reads the inputs.
-    delta = _act_vjp(act_index, H[0], g)
+    delta = _pre_vjp(act_index, norm_index, H[0], g)
     dw0, db0 = x.T @ delta, jnp.sum(delta, axis=0)
     grads = {"first": {"w": dw0, "b": db0}, "hidden": {"w": dw, "b": db},
              "readout": {"w": g_wo, "b": g_bo}}
     stats = {"weight_grad_norms": n["w"].at[0].set(norm(dw0)),
              "bias_grad_norms": n["b"].at[0].set(norm(db0)),
              "activation_grad_norms": n["h"].at[0].set(norm(delta)),
-             "activation_stds": stds, "H": H}
+             "activation_stds": stds, "H": H, "X": X}
     return loss, grads, stats
 
 
@@ -200,7 +228,7 @@ def layer_norms(tree, part: str = "w"):
 
 @functools.partial(jax.jit, static_argnames=("health",))
 def probe_stacked(stack, x, y, depth, act_index, w_mult=1.0, b_mult=1.0,
-                  clip_norm=-1.0, residual=False, health=False):
+                  clip_norm=-1.0, residual=False, health=False, norm_index=0):
     """Per-layer gradient statistics of the stacked MLP, all arguments but shapes traced.
 
     Args:
@@ -212,15 +240,19 @@ def probe_stacked(stack, x, y, depth, act_index, w_mult=1.0, b_mult=1.0,
         w_mult, b_mult: every weight is ``w_mult * w`` and every bias ``b_mult * b``.
         clip_norm: threshold of ``optax.clip_by_global_norm``; ``<= 0`` means no clipping.
         residual: add the skip connection on layers ``l >= 1``.
-        health: (static) also report ``saturated_fraction`` and ``dead_fraction`` per
-            layer, as :func:`activation_stats` defines them.
+        health: (static) also report ``saturated_fraction``, ``dead_fraction``,
+            ``activation_means`` and ``activation_vars`` per layer, as
+            :func:`activation_stats` defines them.
+        norm_index: index into ``gradviz.models.mlp.NORMS``, the layer before each
+            activation (0: none).
 
     Returns:
         dict of arrays padded to ``max_depth = 1 + len(hidden)`` (entries past ``depth``
         are 0): ``weight_grad_norms``, ``clipped_weight_grad_norms``,
         ``activation_grad_norms``, ``activation_stds``; scalars ``loss``, ``global_norm``.
     """
-    loss, grads, st = _backprop(stack, x, y, depth, act_index, w_mult, b_mult, residual)
+    loss, grads, st = _backprop(stack, x, y, depth, act_index, w_mult, b_mult, residual,
+                                norm_index)
     gw = st["weight_grad_norms"]
     # optax.clip_by_global_norm: g * c / ||g|| when ||g|| >= c, else g unchanged.
     # (The global norm is taken from the per-layer norms, so it cannot overflow early.)
@@ -231,7 +263,11 @@ def probe_stacked(stack, x, y, depth, act_index, w_mult=1.0, b_mult=1.0,
            "activation_grad_norms": st["activation_grad_norms"],
            "activation_stds": st["activation_stds"], "loss": loss, "global_norm": global_norm}
     if health:
-        out["saturated_fraction"], out["dead_fraction"] = _health(act_index, st["H"], depth)
+        out["saturated_fraction"], out["dead_fraction"] = _health(act_index, st["H"], depth,
+                                                                  norm_index)
+        used = jnp.arange(st["X"].shape[0]) < depth
+        out["activation_means"] = jnp.where(used, jnp.mean(st["X"], axis=(1, 2)), 0.0)
+        out["activation_vars"] = jnp.where(used, jnp.var(st["X"], axis=(1, 2)), 0.0)
     return out
 
 
@@ -245,20 +281,21 @@ def _clip(norms, global_norm, clip_norm):
                      norms / global_norm * clip_norm)
 
 
-@functools.partial(jax.jit, static_argnames=("activation", "residual"))
-def probe_unrolled(params, x, y, activation, residual=False, clip_norm=-1.0):
+@functools.partial(jax.jit, static_argnames=("activation", "residual", "norm_layer"))
+def probe_unrolled(params, x, y, activation, residual=False, clip_norm=-1.0, norm_layer=None):
     """The same statistics as :func:`probe_stacked`, by ``jax.grad`` of the plain forward pass.
 
     ``dL/dh_l`` is the gradient with respect to a zero shift added to each pre-activation.
-    The loop over the layer list is unrolled, so XLA compiles one program per depth and
-    activation, the fastest there is once compiled: :func:`probe_mlp` uses it.
+    The loop over the layer list is unrolled, so XLA compiles one program per depth,
+    activation, norm and skip setting: the independent reference the tests hold
+    :func:`probe_mlp` (which runs :func:`probe_stacked`) against.
     """
     phi = activations.get(activation)
 
     def loss_fn(params, shifts):
         h, hs = x, []
         for l, layer in enumerate(params[:-1]):
-            z = phi(h @ layer["w"] + layer["b"] + shifts[l])  # (batch, width)
+            z = phi(normalize(norm_layer, h @ layer["w"] + layer["b"] + shifts[l]))
             h = h + z if (residual and l >= 1) else z
             hs.append(h)
         out = h @ params[-1]["w"] + params[-1]["b"]  # (batch, out_dim)
@@ -338,6 +375,12 @@ def probe_mlp(cfg: MLPConfig, params=None, x=None, y=None, seed: int = 0,
               batch_size: int = 256, clip_norm: float | None = None) -> ProbeResult:
     """Measure per-layer gradients of the MSE loss with one backward pass.
 
+    Runs :func:`probe_stacked` on the layers padded with unused zero layers to a power of
+    two: activation, norm, skip and clipping are traced, so every network of the same
+    width and batch whose depth falls in the same bucket (9-16, 17-32, 33-64, ...) shares
+    one compiled program, the one the explorers use. (One compile costs about a second;
+    a lesson that compared ten networks used to pay for ten.)
+
     Args:
         cfg: the network; params: from :func:`init_mlp` (default: drawn from ``seed``).
         x: ``(batch, in_dim)``; y: ``(batch, out_dim)`` float targets (default:
@@ -347,9 +390,10 @@ def probe_mlp(cfg: MLPConfig, params=None, x=None, y=None, seed: int = 0,
     if clip_norm is not None:
         clip_norm = _checks.real("clip_norm", clip_norm, low=0.0, inclusive=False)
     params, x, y = _prepare(cfg, params, x, y, seed, batch_size)
-    out = jax.device_get(probe_unrolled(
-        list(params), x, y, cfg.activation, residual=cfg.residual,
-        clip_norm=-1.0 if clip_norm is None else clip_norm))
+    out = jax.device_get(probe_stacked(
+        pad_stack(stack_params(params)), x, y, cfg.depth, activations.NAMES.index(cfg.activation),
+        clip_norm=-1.0 if clip_norm is None else clip_norm, residual=cfg.residual,
+        norm_index=NORMS.index(cfg.norm)))
     d = cfg.depth
     return ProbeResult(
         weight_grad_norms=np.asarray(out["weight_grad_norms"][:d]),
@@ -359,6 +403,18 @@ def probe_mlp(cfg: MLPConfig, params=None, x=None, y=None, seed: int = 0,
         global_norm=float(out["global_norm"]),
         clipped_weight_grad_norms=np.asarray(out["clipped_weight_grad_norms"][:d]),
     )
+
+
+def pad_stack(stack: dict) -> dict:
+    """``stack`` with zero hidden layers appended so that ``1 + len(hidden)`` is a power of
+    two (at least 8). :func:`probe_stacked` never reads them, and networks whose depths
+    share a bucket (9-16, 17-32, 33-64, ...) then share one compiled program."""
+    w, b = stack["hidden"]["w"], stack["hidden"]["b"]
+    size = max(8, 1 << w.shape[0].bit_length())  # smallest power of two >= 1 + len(hidden)
+    pad = size - 1 - w.shape[0]
+    return {**stack, "hidden": {
+        "w": jnp.concatenate([w, jnp.zeros((pad, *w.shape[1:]), w.dtype)]),
+        "b": jnp.concatenate([b, jnp.zeros((pad, *b.shape[1:]), b.dtype)])}}
 
 
 def _check_params(cfg, params):
@@ -383,12 +439,12 @@ def _check_batch(cfg, x, y):
     return x, y
 
 
-def _forward_layers(params, x, activation, residual):
-    """Pre-activations ``h_l`` and post-activations ``x_l`` of every layer, as two lists."""
+def _forward_layers(params, x, activation, residual, norm=None):
+    """What each layer's activation reads, ``N(h_l)``, and each layer's output ``x_l``."""
     phi = activations.get(activation)
     hs, xs, h = [], [], x
     for l, layer in enumerate(params[:-1]):
-        pre = h @ layer["w"] + layer["b"]  # (batch, width)
+        pre = normalize(norm, h @ layer["w"] + layer["b"])  # (batch, width)
         z = phi(pre)
         h = h + z if (residual and l >= 1) else z
         hs.append(pre)
@@ -396,9 +452,9 @@ def _forward_layers(params, x, activation, residual):
     return hs, xs
 
 
-@functools.partial(jax.jit, static_argnames=("activation", "residual"))
-def _activation_stats(params, x, activation, residual):
-    hs, xs = _forward_layers(params, x, activation, residual)
+@functools.partial(jax.jit, static_argnames=("activation", "residual", "norm"))
+def _activation_stats(params, x, activation, residual, norm):
+    hs, xs = _forward_layers(params, x, activation, residual, norm)
     dphi = activations.derivative(activation)
     saturated = _saturation_test(activation)
     out = {"mean": [], "var": [], "saturated": [], "dead": []}
@@ -416,31 +472,33 @@ def activation_stats(cfg: MLPConfig, params=None, x=None, seed: int = 0,
     """Per-layer health of the forward pass, each a numpy array ``(depth,)``.
 
     * ``mean``, ``var``: of each layer's output ``x_l`` over the batch and the units;
-    * ``saturated``: fraction of (sample, unit) entries in a flat part of the activation:
+    * ``saturated``: fraction of (sample, unit) entries in a flat part of the activation
+      (measured on what the activation reads, after the norm layer if there is one):
       ``|tanh(h)| > 0.97``; sigmoid below 0.03 or above 0.97; otherwise
       ``|phi'(h)| < 0.06 max|phi'|`` (for ReLU: the inactive half-line);
     * ``dead``: fraction of units whose derivative is 0 (below 1e-6) for *every* sample in
       the batch, so that no gradient reaches their incoming weights (dead ReLUs).
     """
     params, x, _ = _prepare(cfg, params, x, None, seed, batch_size, need_y=False)
-    out = jax.device_get(_activation_stats(list(params), x, cfg.activation, cfg.residual))
+    out = jax.device_get(_activation_stats(list(params), x, cfg.activation, cfg.residual,
+                                           cfg.norm))
     return {k: np.asarray(v) for k, v in out.items()}
 
 
-@functools.partial(jax.jit, static_argnames=("activation", "residual"))
-def _jacobian_spectra(params, x, activation, residual):
+@functools.partial(jax.jit, static_argnames=("activation", "residual", "norm"))
+def _jacobian_spectra(params, x, activation, residual, norm):
     phi = activations.get(activation)
     layer_svals, h = [], x
     for l, layer in enumerate(params[:-1]):
         def layer_map(v, layer=layer, l=l):
-            z = phi(v @ layer["w"] + layer["b"])
+            z = phi(normalize(norm, (v @ layer["w"] + layer["b"])[None])[0])
             return v + z if (residual and l >= 1) else z
         jac = jax.jacfwd(layer_map)(h)  # (width, fan_in) = d x_l / d x_{l-1}
         layer_svals.append(jnp.linalg.svd(jac, compute_uv=False))
         h = layer_map(h)
 
     def network(v):
-        return _forward_layers(params, v[None, :], activation, residual)[1][-1][0]
+        return _forward_layers(params, v[None, :], activation, residual, norm)[1][-1][0]
 
     whole = jnp.linalg.svd(jax.jacfwd(network)(x), compute_uv=False)  # of (width, in_dim)
     return layer_svals, whole
@@ -463,10 +521,13 @@ def jacobian_spectra(cfg: MLPConfig, params=None, x=None, seed: int = 0) -> dict
         Saxe et al. 2013, arXiv:1312.6120; Pennington, Schoenholz & Ganguli 2017,
         arXiv:1711.04735.
     """
+    if cfg.norm == "batch":
+        raise ValueError("cfg.norm='batch' has no per-example Jacobian (batch norm mixes the "
+                         "examples of a batch); allowed: None, 'layer', 'rms'")
     params, xb, _ = _prepare(cfg, params, None if x is None else jnp.asarray(x)[None, :], None,
                              seed, 1, need_y=False)
     layers, whole = jax.device_get(_jacobian_spectra(list(params), xb[0], cfg.activation,
-                                                     cfg.residual))
+                                                     cfg.residual, cfg.norm))
     return {"layers": [np.asarray(v) for v in layers], "network": np.asarray(whole)}
 
 
@@ -503,12 +564,12 @@ def mse_loss_and_grads(params: list[dict], x, y, cfg: MLPConfig):
     return jax.value_and_grad(loss)(params)
 
 
-@functools.partial(jax.jit, static_argnames=("activation", "residual", "iters"))
-def _sharpness(params, x, y, activation, residual, key, iters):
-    from gradviz.models.mlp import MLPConfig, apply_mlp
+@functools.partial(jax.jit, static_argnames=("activation", "residual", "norm", "iters"))
+def _sharpness(params, x, y, activation, residual, norm, key, iters):
+    from gradviz.models.mlp import apply_mlp
 
     cfg = MLPConfig(depth=len(params) - 1, width=params[0]["w"].shape[1],
-                    activation=activation, residual=residual, in_dim=x.shape[1],
+                    activation=activation, residual=residual, norm=norm, in_dim=x.shape[1],
                     out_dim=y.shape[1])
 
     def loss(p):
@@ -540,5 +601,5 @@ def sharpness(cfg: MLPConfig, params=None, x=None, y=None, seed: int = 0,
     """
     iters = _checks.integer("iters", iters, low=1, high=10000)
     params, x, y = _prepare(cfg, params, x, y, seed, batch_size)
-    return float(_sharpness(list(params), x, y, cfg.activation, cfg.residual,
+    return float(_sharpness(list(params), x, y, cfg.activation, cfg.residual, cfg.norm,
                             jax.random.fold_in(jax.random.PRNGKey(seed), 2), iters))

@@ -131,7 +131,8 @@ def weight_change(cfg: MLPConfig, history: TrainHistory, seed: int = 0) -> np.nd
 
 
 @functools.partial(jax.jit, static_argnames=("steps",))
-def train_stacked(stack, x, y, depth, act_index, w_mult, learning_rate, clip_norm, *, steps):
+def train_stacked(stack, x, y, depth, act_index, w_mult, learning_rate, clip_norm,
+                  residual=False, norm_index=0, *, steps):
     """SGD on the stacked MLP with every knob traced: the engine of the training explorer.
 
     The same loop as :func:`train_mlp` with ``optimizer="sgd"``: each step records the
@@ -139,7 +140,9 @@ def train_stacked(stack, x, y, depth, act_index, w_mult, learning_rate, clip_nor
     then applies ``optax.clip_by_global_norm(clip_norm)`` (``clip_norm <= 0``: none) and
     ``optax.sgd(learning_rate)``. It stops at the first non-finite loss. Weights start at
     ``w_mult`` times ``stack``'s, biases at 0. Depth, activation, scale, learning rate and
-    threshold are all traced, so moving any of them compiles nothing; ``steps`` is static.
+    threshold, the skip connection and the norm layer (``residual``, ``norm_index`` as in
+    :func:`gradviz.probes.probe_stacked`) are all traced, so moving any of them compiles
+    nothing; ``steps`` is static.
     The gradient is the exact-depth backward loop of :func:`gradviz.probes.probe_stacked`
     (a test checks it against ``jax.grad`` via :func:`train_mlp`).
 
@@ -156,7 +159,8 @@ def train_stacked(stack, x, y, depth, act_index, w_mult, learning_rate, clip_nor
 
     def step(carry):
         t, params, state, rec = carry
-        loss, grads, stats = probes._backprop(params, x, y, depth, act_index)
+        loss, grads, stats = probes._backprop(params, x, y, depth, act_index,
+                                               residual=residual, norm_index=norm_index)
         updates, state = opt.update(grads, state, params)
         ratios = probes.layer_norms(updates) / probes.layer_norms(params)
         rec = {"loss": rec["loss"].at[t].set(loss),
@@ -172,3 +176,54 @@ def train_stacked(stack, x, y, depth, act_index, w_mult, learning_rate, clip_nor
            "update_ratios": jnp.zeros((steps, max_depth))}
     done, _, _, rec = lax.while_loop(going, step, (0, params, opt.init(params), rec))
     return {**rec, "done": done}
+
+
+def train_variants(configs: dict, *, learning_rate: float = 0.01, steps: int = 200,
+                   clip_norm: float | None = None, seed: int = 0, x=None, y=None,
+                   batch_size: int = 256) -> dict:
+    """SGD on several networks of one shape, one compiled program for all of them.
+
+    Each ``MLPConfig`` may differ in activation, init, weight scale, ``residual`` and
+    ``norm``; ``depth``, ``width``, ``in_dim`` and ``out_dim`` must agree and biases start
+    at 0. Every run is :func:`train_mlp` with ``optimizer="sgd"`` on the same weights
+    (drawn from ``seed``) and batch, computed by :func:`train_stacked`, so comparing four
+    fixes costs one compile instead of four.
+
+    Returns:
+        ``{label: TrainHistory}`` whose ``params`` and ``update_norms`` are None.
+    """
+    from gradviz.models.mlp import NORMS, init_mlp_stacked
+
+    if not configs or not all(isinstance(c, MLPConfig) for c in configs.values()):
+        raise ValueError(f"configs={configs!r} must be a non-empty dict of MLPConfig")
+    shapes = {(c.depth, c.width, c.in_dim, c.out_dim) for c in configs.values()}
+    if len(shapes) != 1:
+        raise ValueError(f"configs have (depth, width, in_dim, out_dim) {sorted(shapes)}; "
+                         "they must all be the same")
+    if any(c.bias_scale != 0 for c in configs.values()):
+        raise ValueError("configs must have bias_scale=0 (biases start at 0 in train_stacked)")
+    learning_rate, clip_norm, steps, seed, batch_size = check_training_args(
+        "sgd", learning_rate, clip_norm, steps, seed, batch_size)
+    first = next(iter(configs.values()))
+    if (x is None) != (y is None):
+        raise ValueError("x and y must be given together (or both left as None)")
+    if x is None:
+        x, y = probes.default_batch(seed, batch_size, first.in_dim, first.out_dim)
+    x, y = probes._check_batch(first, x, y)
+    from gradviz import activations, init
+
+    out = {}
+    for label, c in configs.items():
+        stack = init_mlp_stacked(jax.random.PRNGKey(seed), init.NAMES.index(c.init), c.init_std,
+                                 in_dim=c.in_dim, width=c.width, out_dim=c.out_dim,
+                                 max_depth=c.depth)
+        r = jax.device_get(train_stacked(
+            stack, x, y, c.depth, activations.NAMES.index(c.activation), c.weight_scale,
+            learning_rate, -1.0 if clip_norm is None else clip_norm, c.residual,
+            NORMS.index(c.norm), steps=steps))
+        done = int(r["done"])
+        loss = np.asarray(r["loss"][:done])
+        out[label] = TrainHistory(loss, np.asarray(r["grad_norms"][:done]),
+                                  np.asarray(r["update_ratios"][:done]),
+                                  None if math.isfinite(loss[-1]) else done - 1, None, None)
+    return out

@@ -508,6 +508,119 @@ class TrainingExplorer(_Explorer):
         self.status.value = self._status_html()
 
 
+class MitigationExplorer(_Explorer):
+    """The four classic cures for vanishing gradients, each a toggle, against the plain network.
+
+    The baseline is a sigmoid MLP with LeCun-normal weights times ``weight_scale``. Each
+    toggle adds the profile of the same network with one thing changed: ReLU with He init,
+    batch norm before every activation, or a skip connection around every layer; the LSTM
+    toggle adds a vanilla tanh RNN and an LSTM (forget bias 1) through ``depth`` time steps
+    (orthogonal recurrent weights, loss on the last step). Every curve is
+    ``||dL/dh_l||`` divided by its value at the last layer (or step), so it starts at 1 on
+    the right and its height on the left is how much gradient reaches the input side.
+    The MLP curves are :func:`gradviz.probes.probe_stacked` calls with every knob traced
+    and the recurrent ones are measured once at 50 steps, so no move compiles anything.
+    """
+
+    PLAIN = "plain sigmoid MLP"
+    FIXES = {"relu": "ReLU + He init", "batch_norm": "sigmoid + batch norm",
+             "residual": "sigmoid + skip connections"}
+    RNN, LSTM = "vanilla RNN (through time)", "LSTM, forget bias 1 (through time)"
+
+    def __init__(self, *, depth: int = 50, weight_scale: float = 1.0, relu: bool = True,
+                 batch_norm: bool = True, residual: bool = True, lstm: bool = False,
+                 width: int = 64, batch_size: int = 128, seed: int = 0,
+                 title: str = "Vanishing-gradient cures: ‖∂L/∂h_l‖ relative to the last layer"):
+        from gradviz.models.mlp import NORMS
+        from gradviz.models.rnn import RNNConfig
+        from gradviz.rnn_probes import probe_rnn
+
+        # At most 50 layers / steps: the recurrent curves are measured once, at 50 steps.
+        self.max_depth, self.width, self.in_dim, self.init_std = 50, width, 16, 0.01
+        _checks.integer("width", width, low=1, high=4096)
+        batch_size = _checks.integer("batch_size", batch_size, low=1)
+        seed = _checks.integer("seed", seed, low=0)
+        for name, value in (("relu", relu), ("batch_norm", batch_norm), ("residual", residual),
+                            ("lstm", lstm)):
+            if not isinstance(value, bool):
+                raise ValueError(f"{name}={value!r} must be True or False")
+        self._key = jax.random.PRNGKey(seed)
+        self._x, self._y = probes.default_batch(seed, batch_size, self.in_dim, 1)
+        self._stacks: dict[str, dict] = {}
+        self._padded: dict[str, dict] = {}
+        self._batch_index = NORMS.index("batch")
+        self.controls = _mlp_controls(self.max_depth, depth, "sigmoid", "lecun", weight_scale,
+                                      False, 1.0)
+        self.controls = {k: self.controls[k] for k in ("depth", "weight_scale")}
+        for name, value in (("relu", relu), ("batch_norm", batch_norm), ("residual", residual),
+                            ("lstm", lstm)):
+            label = self.FIXES.get(name, "LSTM vs vanilla RNN")
+            self.controls[name] = widgets.Checkbox(value=value, description=label, indent=False)
+        self._register()
+        # The recurrent curves do not depend on the controls: measure them once.
+        self._through_time = {}
+        for label, cell, fb in ((self.RNN, "rnn", 0.0), (self.LSTM, "lstm", 1.0)):
+            cfg = RNNConfig(cell=cell, hidden=32, init="orthogonal", weight_scale=1.0,
+                            seq_len=self.max_depth, forget_bias=fb)
+            self._through_time[label] = probe_rnn(cfg, seed=seed, batch_size=32).hidden_grad_norms
+        self.result = self.compute()
+        self.figure = FigureWidget(plots.layer_norms_figure(
+            self.result["series"], title=title, ylabel=self.YLABEL,
+            xlabel="layer l, or time step t (loss on the right)"))
+        self.status = widgets.HTML(self._status_html()).add_class("gv-status")
+        self._observe()
+        c = self.controls
+        self.widget = widgets.VBox([
+            widgets.HBox([c["depth"], c["weight_scale"]]),
+            widgets.HBox([c["relu"], c["batch_norm"], c["residual"], c["lstm"]]),
+            self.figure, self.status, self.errors,
+        ]).add_class("gv-explorer")
+
+    YLABEL = "‖∂L/∂h_l‖ / ‖∂L/∂h_last‖ (log)"
+
+    def _profile(self, init_name, act, depth, scale, *, residual=False, norm_index=0):
+        if init_name not in self._padded:  # padded as probe_mlp pads: one shared compile
+            self._padded[init_name] = probes.pad_stack(self._stack(init_name))
+        out = probes.probe_stacked(
+            self._padded[init_name], self._x, self._y, depth, activations.NAMES.index(act),
+            w_mult=scale, b_mult=0.0, residual=residual, norm_index=norm_index)
+        d = np.asarray(jax.device_get(out["activation_grad_norms"]))[:depth]
+        with np.errstate(all="ignore"):
+            return d / d[-1]
+
+    def compute(self) -> dict:
+        """Measure the baseline and every switched-on cure; no compile after the first call."""
+        v = self.values
+        depth, s = int(v["depth"]), float(v["weight_scale"])
+        series = {self.PLAIN: self._profile("lecun", "sigmoid", depth, s)}
+        runs = {"relu": lambda: self._profile("he_normal", "relu", depth, s),
+                "batch_norm": lambda: self._profile("lecun", "sigmoid", depth, s,
+                                                    norm_index=self._batch_index),
+                "residual": lambda: self._profile("lecun", "sigmoid", depth, s, residual=True)}
+        for name, run in runs.items():
+            series[self.FIXES[name]] = run() if v[name] else None
+        for label, d in self._through_time.items():
+            d = d[-depth:]
+            series[label] = d / d[-1] if v["lstm"] else None
+        with np.errstate(all="ignore"):
+            spans = {k: float(np.max(d) / np.min(d)) for k, d in series.items() if d is not None}
+        return {"series": series, "spans": spans}
+
+    def _status_html(self) -> str:
+        spans = " · ".join(f"{k}: {_fmt(v)}" for k, v in self.result["spans"].items())
+        return ("<span style='font-family:monospace'>span of each curve, largest over smallest "
+                f"‖∂L/∂h‖: {spans}</span>")
+
+    def update(self) -> None:
+        """Re-measure and write the new curves into the existing figure."""
+        self.result = self.compute()
+        traces, layout = plots.layer_norms_update(
+            self.result["series"], ylabel=self.YLABEL,
+            xlabel="layer l, or time step t (loss on the right)")
+        plots.apply_update(self.figure, traces, layout)
+        self.status.value = self._status_html()
+
+
 class ProgressBar:
     """A training callback that shows an ipywidgets progress bar once a run is slow.
 

@@ -44,5 +44,16 @@ def assert_figure_shows_controls(ex):
         np.testing.assert_allclose(heat[good], np.log10(g[good]), rtol=1e-5, atol=1e-6)
         diverged = list(ex.figure.data[1].x)
         assert diverged == ([] if fresh["diverged_at"] is None else [fresh["diverged_at"]])
+    elif isinstance(ex, widgets.MitigationExplorer):
+        for trace, (label, expected) in zip(ex.figure.data, fresh["series"].items(),
+                                            strict=False):
+            assert trace.name == label
+            shown = np.asarray(trace.y, dtype=float)
+            if expected is None:
+                assert shown.size == 0, label
+                continue
+            assert shown.shape == (ex.controls["depth"].value,)
+            ok = np.isfinite(expected) & (expected > 0)
+            np.testing.assert_allclose(shown[ok], expected[ok], rtol=1e-6, err_msg=label)
     else:
         raise AssertionError(f"no state check for {type(ex).__name__}: add one here")

@@ -53,7 +53,9 @@ CONFIG_FIELDS = {
     "weight_scale": (st.one_of(st.floats(-1, 5), ANYTHING), _valid_real),
     "bias_scale": (st.one_of(st.floats(-1, 2), ANYTHING), _valid_real),
     "residual": (st.one_of(st.booleans(), ANYTHING), lambda v: isinstance(v, bool)),
-    "norm": (st.one_of(st.none(), ANYTHING), lambda v: v is None),
+    "norm": (st.one_of(st.sampled_from(gv.models.mlp.NORMS), ANYTHING),
+             lambda v: any(v is n or (isinstance(v, str) and v == n)
+                           for n in gv.models.mlp.NORMS)),
     "in_dim": (st.one_of(st.integers(-2, 20), ANYTHING), lambda v: _valid_int(v, 1)),
 }
 
@@ -92,11 +94,12 @@ def test_fuzz_theory(activation, sigma_w, sigma_b):
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(depth=st.integers(1, 4), activation=st.sampled_from(gv.activations.NAMES),
        init=st.sampled_from(gv.init.NAMES), weight_scale=st.floats(0, 5),
-       clip=st.one_of(st.none(), st.floats(-1, 10), st.just(math.nan), st.just(math.inf)))
-def test_fuzz_probe(depth, activation, init, weight_scale, clip):
+       clip=st.one_of(st.none(), st.floats(-1, 10), st.just(math.nan), st.just(math.inf)),
+       norm=st.sampled_from(gv.models.mlp.NORMS), residual=st.booleans())
+def test_fuzz_probe(depth, activation, init, weight_scale, clip, norm, residual):
     """Valid networks always give a result (finite or not); a bad clip_norm only ValueError."""
     cfg = gv.MLPConfig(depth=depth, width=8, activation=activation, init=init,
-                       weight_scale=weight_scale)
+                       weight_scale=weight_scale, norm=norm, residual=residual)
     if clip is not None and not (math.isfinite(clip) and clip > 0):
         with pytest.raises(ValueError):
             gv.probe_mlp(cfg, batch_size=8, clip_norm=clip)

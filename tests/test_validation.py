@@ -23,7 +23,7 @@ CASES = [
     (lambda: gv.MLPConfig(weight_scale=float("nan")), "weight_scale", "nan", "finite"),
     (lambda: gv.MLPConfig(weight_scale=float("inf")), "weight_scale", "inf", "finite"),
     (lambda: gv.MLPConfig(bias_scale=-0.1), "bias_scale", "-0.1", ">= 0"),
-    (lambda: gv.MLPConfig(norm="batch"), "norm", "'batch'", "None"),
+    (lambda: gv.MLPConfig(norm="group"), "norm", "'group'", "'batch'"),
     (lambda: gv.MLPConfig(residual="yes"), "residual", "'yes'", "True or False"),
     (lambda: gv.MLPConfig(in_dim=0), "in_dim", "0", ">= 1"),
     (lambda: gv.probe_mlp("tanh"), "cfg", "'tanh'", "MLPConfig"),

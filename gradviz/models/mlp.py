@@ -1,9 +1,12 @@
-"""A plain multilayer perceptron: ``depth`` layers of Dense + activation, then a linear readout.
+"""A multilayer perceptron: ``depth`` layers of Dense (+ norm) + activation, then a linear readout.
 
 .. math::
     h_l = x_{l-1} W_l + b_l, \\qquad
-    x_l = \\phi(h_l) \\; (+\\, x_{l-1} \\text{ if residual}, l \\ge 1),
+    x_l = \\phi(N(h_l)) \\; (+\\, x_{l-1} \\text{ if residual}, l \\ge 1),
     \\qquad \\hat y = x_{L-1} W_{\\mathrm{out}} + b_{\\mathrm{out}}
+
+where ``N`` is the identity or a normalisation layer (:func:`normalize`) placed before the
+activation, as in Ioffe & Szegedy 2015.
 
 with ``x_{-1} = x``, ``l = 0`` the input side, ``W_l ~ init(fan_in, fan_out) * weight_scale``
 and ``b_l ~ N(0, bias_scale**2)``. The readout is drawn the same way and is not counted in
@@ -20,7 +23,34 @@ import jax.numpy as jnp
 
 from gradviz import _checks, activations, init
 
-NORMS = (None,)  # normalisation layers come with the lessons that teach them
+NORMS = (None, "batch", "layer", "rms")
+EPS = 1e-5  # added to the variance in every normalisation layer
+
+
+def normalize(kind: str | None, h):
+    """The normalisation layer ``N(h)`` for ``h: (..., batch, width)``; no learned gain or shift.
+
+    .. math::
+        \\text{batch: } \\frac{h - \\mathbb{E}_B[h]}{\\sqrt{\\mathrm{Var}_B[h] + \\epsilon}}
+        \\qquad \\text{layer: the same over the units} \\qquad
+        \\text{rms: } \\frac{h}{\\sqrt{\\mathbb{E}_{units}[h^2] + \\epsilon}}
+
+    Batch norm uses the statistics of the batch it is given (training mode); layer norm
+    (Ba et al. 2016) and RMSNorm (Zhang & Sennrich 2019) normalise each example on its own.
+    The learned gain and shift these layers usually carry start at 1 and 0, so at
+    initialisation, where the lessons measure gradients, leaving them out changes nothing.
+    The variance is the two-pass ``mean((h - mean(h))**2)``: the one-pass
+    ``mean(h**2) - mean(h)**2`` cancels catastrophically, to nan, when ``|mean| >> std``.
+    """
+    if kind is None:
+        return h
+    if kind == "batch":
+        return jax.nn.standardize(h, axis=-2, epsilon=EPS, algorithm="stable")
+    if kind == "layer":
+        return jax.nn.standardize(h, axis=-1, epsilon=EPS, algorithm="stable")
+    if kind == "rms":  # variance about 0 rather than about the mean
+        return jax.nn.standardize(h, axis=-1, mean=0.0, epsilon=EPS)
+    raise ValueError(f"norm={kind!r} is not one of {NORMS}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,7 +64,7 @@ class MLPConfig:
     weight_scale: float = 1.0     # s in W = s * W0; with lecun, sigma_w = s
     bias_scale: float = 0.0       # biases ~ N(0, bias_scale**2); sigma_b = bias_scale
     residual: bool = False        # x_l = x_{l-1} + phi(h_l) for the square layers l >= 1
-    norm: str | None = None       # normalisation layer; see NORMS
+    norm: str | None = None       # None, "batch", "layer" or "rms": see normalize
     in_dim: int = 16              # input features
     out_dim: int = 1              # regression targets
     init_std: float = 0.01        # std of init="normal"
@@ -81,7 +111,7 @@ def apply_mlp(params: list[dict], x, cfg: MLPConfig):
     phi = activations.get(cfg.activation)
     h = x
     for l, layer in enumerate(params[:-1]):
-        z = phi(h @ layer["w"] + layer["b"])  # (batch, width)
+        z = phi(normalize(cfg.norm, h @ layer["w"] + layer["b"]))  # (batch, width)
         h = h + z if (cfg.residual and l >= 1) else z
     return h @ params[-1]["w"] + params[-1]["b"]  # (batch, out_dim)
 

@@ -125,6 +125,12 @@ def norm(a):
     return s * jnp.sqrt(jnp.sum((a / s) ** 2))
 
 
+def tree_norm(tree):
+    """Global norm ``||tree||`` over all leaves, from per-leaf :func:`norm` values, so it
+    neither overflows nor underflows early (``optax.tree.norm`` overflows above ~1e19)."""
+    return norm(jnp.stack([norm(a) for a in jax.tree.leaves(tree)]))
+
+
 def norms(arrays: list):
     """``[norm(a) for a in arrays]`` as one ``(len(arrays),)`` array, for same-shape arrays.
 

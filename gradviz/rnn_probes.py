@@ -46,11 +46,6 @@ __all__ = ["ADDING_BASELINE_MSE", "RNNProbeResult", "RNNTrainHistory", "probe_rn
            "probe_rnn_grads", "train_rnn"]
 
 
-def _tree_norm(tree):
-    """``||tree||`` over all its leaves, from per-leaf norms (so it cannot overflow early)."""
-    return probes.norm(jnp.stack([probes.norm(a) for a in jax.tree.leaves(tree)]))
-
-
 def _program(cfg: RNNConfig) -> RNNConfig:
     """``cfg`` with only the fields that change the compiled program (the rest change params).
 
@@ -88,7 +83,7 @@ def probe_rnn_grads(params, xs, y, cfg: RNNConfig):
         _mse, argnums=(0, 4), has_aux=True)(params, xs, y, cfg, shifts)
     return {"hidden_grad_norms": probes.norms(list(g_shifts)),
             "hidden_norms": probes.norms(list(hs)),
-            "loss": loss, "recurrent_grad_norm": _tree_norm(g_params["w_rec"])}
+            "loss": loss, "recurrent_grad_norm": probes.tree_norm(g_params["w_rec"])}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -184,7 +179,7 @@ def _make_step(cfg: RNNConfig, optimizer: str, learning_rate: float,
         (loss, _), grads = jax.value_and_grad(_mse, has_aux=True)(params, xs, y, cfg)
         updates, state = opt.update(grads, state, params)
         new = optax.apply_updates(params, updates)
-        return new, state, loss, _tree_norm(grads["w_rec"])
+        return new, state, loss, probes.tree_norm(grads["w_rec"])
 
     return opt, step
 

@@ -46,43 +46,79 @@ def check_training_args(optimizer, learning_rate, clip_norm, steps, seed, batch_
             _checks.integer("seed", seed, low=0), _checks.integer("batch_size", batch_size, low=1))
 
 
-def _optimizer(optimizer: str, learning_rate, clip_norm):
-    """The optax optimizer, after ``clip_by_global_norm(clip_norm)`` unless it is None."""
-    opt = OPTIMIZERS[optimizer](learning_rate)
-    if clip_norm is not None:
-        opt = optax.chain(optax.clip_by_global_norm(clip_norm), opt)
-    return opt
+CLIPS = ("global_norm", "value", "agc")  # the clip= choices of train_mlp
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """What a training step does, apart from the numbers (which are traced arguments).
+
+    ``clip`` is None or one of :data:`CLIPS`; ``decay``: weight decay on or off;
+    ``warmup_steps``: length of the linear learning-rate warm-up (0: none).
+    """
+
+    optimizer: str = "sgd"
+    clip: str | None = None
+    decay: bool = False
+    warmup_steps: int = 0
+
+
+def _optimizer(recipe: Recipe, learning_rate, threshold=1.0, weight_decay=0.0):
+    """The optax transformation a recipe describes, every part from optax:
+
+    ``clip_by_global_norm(c)`` (rescale the whole gradient to norm ``<= c``), ``clip(c)``
+    (each entry into ``[-c, c]``) or ``adaptive_grad_clip(c)`` (each unit's gradient to
+    ``<= c`` times that unit's weight norm, Brock et al. 2021); then weight decay
+    (``add_decayed_weights``: ``g + lambda w``; AdamW's own decoupled decay for
+    ``"adamw"``); then the optimizer, its learning rate ramped linearly from 0 over
+    ``warmup_steps`` by ``linear_schedule``.
+    """
+    lr = (optax.linear_schedule(0.0, learning_rate, recipe.warmup_steps)
+          if recipe.warmup_steps else learning_rate)
+    if recipe.optimizer == "adamw":
+        opt = optax.adamw(lr, weight_decay=weight_decay if recipe.decay else 0.0)
+    else:
+        opt = OPTIMIZERS[recipe.optimizer](lr)
+        if recipe.decay:
+            opt = optax.chain(optax.add_decayed_weights(weight_decay), opt)
+    clip = {None: None, "global_norm": optax.clip_by_global_norm, "value": optax.clip,
+            "agc": optax.adaptive_grad_clip}[recipe.clip]
+    return opt if clip is None else optax.chain(clip(threshold), opt)
 
 
 @functools.lru_cache(maxsize=16)  # bounded: one compiled step per recent configuration
-def _make_step(cfg: MLPConfig, optimizer: str, clipped: bool):
-    """The jitted training step; the learning rate and clip threshold are traced arguments,
-    so a sweep over either compiles nothing new (the optimizer state's structure does
-    not depend on their values)."""
+def _make_step(cfg: MLPConfig, recipe: Recipe):
+    """The jitted training step; the learning rate, clip threshold and weight decay are
+    traced arguments, so a sweep over any of them compiles nothing new (the optimizer
+    state's structure does not depend on their values)."""
 
     @jax.jit
-    def step(params, state, x, y, learning_rate, clip_norm):
-        opt = _optimizer(optimizer, learning_rate, clip_norm if clipped else None)
+    def step(params, state, x, y, learning_rate, threshold, weight_decay):
+        opt = _optimizer(recipe, learning_rate, threshold, weight_decay)
         loss, grads = probes.mse_loss_and_grads(params, x, y, cfg)
         updates, state = opt.update(grads, state, params)
         new = optax.apply_updates(params, updates)
         norms = jnp.stack([probes.norm(g["w"]) for g in grads[:-1]])  # (depth,)
         ratios = jnp.stack([probes.norm(u["w"]) / probes.norm(p["w"])
                             for u, p in zip(updates[:-1], params[:-1], strict=False)])  # (depth,)
-        return new, state, loss, norms, ratios, optax.tree.norm(updates)
+        return new, state, loss, norms, ratios, probes.tree_norm(updates)
 
     return step
 
 
 def train_mlp(cfg: MLPConfig, optimizer: str = "sgd", learning_rate: float = 0.01,
               clip_norm: float | None = None, steps: int = 200, seed: int = 0,
-              x=None, y=None, batch_size: int = 256, callback=None) -> TrainHistory:
+              x=None, y=None, batch_size: int = 256, callback=None, *,
+              clip: str = "global_norm", weight_decay: float = 0.0,
+              warmup_steps: int = 0) -> TrainHistory:
     """Full-batch training of the MSE loss with an optax optimizer.
 
     Each step records the loss, the per-layer gradient norms (before clipping), the
-    update-to-weight ratios and the global norm of the update, then applies
-    ``optax.clip_by_global_norm(clip_norm)`` (if given) and the optimizer. Stops at the
-    first non-finite loss (``diverged_at``).
+    update-to-weight ratios and the global norm of the update, then applies the
+    clipping ``clip`` at threshold ``clip_norm`` (if given; see :func:`_optimizer`:
+    ``"global_norm"``, ``"value"`` or ``"agc"``), weight decay ``weight_decay``, and the
+    optimizer with a linear warm-up over ``warmup_steps``. Stops at the first non-finite
+    loss (``diverged_at``).
     ``x``/``y`` default to the standard-normal batch of :func:`gradviz.probe_mlp`.
     ``callback(step, steps, loss)``, if given, runs after every step (for example
     :class:`gradviz.widgets.ProgressBar`, which appears when a run takes over ~2 s).
@@ -91,19 +127,25 @@ def train_mlp(cfg: MLPConfig, optimizer: str = "sgd", learning_rate: float = 0.0
         raise ValueError(f"cfg={cfg!r} must be an MLPConfig")
     learning_rate, clip_norm, steps, seed, batch_size = check_training_args(
         optimizer, learning_rate, clip_norm, steps, seed, batch_size)
+    _checks.one_of("clip", clip, CLIPS)
+    weight_decay = _checks.real("weight_decay", weight_decay, low=0.0)
+    warmup_steps = _checks.integer("warmup_steps", warmup_steps, low=0)
     if (x is None) != (y is None):
         raise ValueError("x and y must be given together (or both left as None)")
     if x is None:
         x, y = probes.default_batch(seed, batch_size, cfg.in_dim, cfg.out_dim)
     x, y = probes._check_batch(cfg, x, y)
 
-    step = _make_step(cfg, optimizer, clip_norm is not None)
+    recipe = Recipe(optimizer, None if clip_norm is None else clip, weight_decay > 0,
+                    warmup_steps)
+    step = _make_step(cfg, recipe)
     params = init_mlp(cfg, jax.random.PRNGKey(seed))
-    state = _optimizer(optimizer, learning_rate, clip_norm).init(params)
-    clip = 1.0 if clip_norm is None else clip_norm  # unused when clip_norm is None
+    threshold = 1.0 if clip_norm is None else clip_norm  # unused when clip_norm is None
+    state = _optimizer(recipe, learning_rate, threshold, weight_decay).init(params)
     losses, norms, ratios, update_norms, diverged_at = [], [], [], [], None
     for t in range(steps):
-        new, state, loss, n, r, u = step(params, state, x, y, learning_rate, clip)
+        new, state, loss, n, r, u = step(params, state, x, y, learning_rate, threshold,
+                                         weight_decay)
         loss = float(loss)
         losses.append(loss)
         norms.append(np.asarray(n))
@@ -130,14 +172,38 @@ def weight_change(cfg: MLPConfig, history: TrainHistory, seed: int = 0) -> np.nd
 
 
 
+def _clip_stacked(clip_index, threshold, grads, params):
+    """The optax clipping ``CLIPS[clip_index]`` at ``threshold`` of stacked-layout gradients
+    (``clip_index`` traced; ``threshold <= 0``: no clipping).
+
+    Adaptive clipping is unit-wise per layer, so it is mapped over the stacked hidden
+    layers: the same result as on :func:`train_mlp`'s list of layers (a test checks).
+    """
+    def agc(g, p):
+        one = optax.adaptive_grad_clip(threshold)
+        per_layer = jax.vmap(lambda g, p: one.update(g, optax.EmptyState(), p)[0])
+        return {"first": one.update(g["first"], optax.EmptyState(), p["first"])[0],
+                "hidden": per_layer(g["hidden"], p["hidden"]),
+                "readout": one.update(g["readout"], optax.EmptyState(), p["readout"])[0]}
+
+    branches = [
+        lambda g, p: g,
+        lambda g, p: optax.clip_by_global_norm(threshold).update(g, optax.EmptyState())[0],
+        lambda g, p: optax.clip(threshold).update(g, optax.EmptyState())[0],
+        agc,
+    ]
+    return lax.switch(jnp.where(threshold > 0, clip_index + 1, 0), branches, grads, params)
+
+
 @functools.partial(jax.jit, static_argnames=("steps",))
 def train_stacked(stack, x, y, depth, act_index, w_mult, learning_rate, clip_norm,
-                  residual=False, norm_index=0, *, steps):
+                  residual=False, norm_index=0, clip_index=0, *, steps):
     """SGD on the stacked MLP with every knob traced: the engine of the training explorer.
 
     The same loop as :func:`train_mlp` with ``optimizer="sgd"``: each step records the
-    loss, the per-layer ``||dL/dW_l||`` (before clipping) and ``||Delta W_l|| / ||W_l||``,
-    then applies ``optax.clip_by_global_norm(clip_norm)`` (``clip_norm <= 0``: none) and
+    loss, the per-layer ``||dL/dW_l||`` (before clipping), ``||Delta W_l|| / ||W_l||``, the
+    global gradient norm and the applied update's global norm, then applies the optax
+    clipping ``CLIPS[clip_index]`` at ``clip_norm`` (``clip_norm <= 0``: none) and
     ``optax.sgd(learning_rate)``. It stops at the first non-finite loss. Weights start at
     ``w_mult`` times ``stack``'s, biases at 0. Depth, activation, scale, learning rate and
     threshold, the skip connection and the norm layer (``residual``, ``norm_index`` as in
@@ -147,25 +213,28 @@ def train_stacked(stack, x, y, depth, act_index, w_mult, learning_rate, clip_nor
     (a test checks it against ``jax.grad`` via :func:`train_mlp`).
 
     Returns:
-        dict: ``loss (steps,)``, ``grad_norms`` and ``update_ratios (steps, max_depth)``
-        (rows past ``done`` and columns past ``depth`` are 0), and ``done``, the number
+        dict: ``loss``, ``global_norms`` and ``update_norms (steps,)``, ``grad_norms`` and
+        ``update_ratios (steps, max_depth)`` (rows past ``done`` and columns past ``depth``
+        are 0), and ``done``, the number
         of steps taken (the last one is the divergent step when the loss is not finite).
     """
     params = {k: {"w": w_mult * v["w"], "b": jnp.zeros_like(v["b"])} for k, v in stack.items()}
     max_depth = params["hidden"]["w"].shape[0] + 1
-    opt = optax.chain(optax.clip_by_global_norm(jnp.where(clip_norm > 0, clip_norm, jnp.inf)),
-                      optax.sgd(learning_rate))
+    opt = optax.sgd(learning_rate)
     used = jnp.arange(max_depth) < depth
 
     def step(carry):
         t, params, state, rec = carry
         loss, grads, stats = probes._backprop(params, x, y, depth, act_index,
                                                residual=residual, norm_index=norm_index)
-        updates, state = opt.update(grads, state, params)
+        clipped = _clip_stacked(clip_index, clip_norm, grads, params)
+        updates, state = opt.update(clipped, state, params)
         ratios = probes.layer_norms(updates) / probes.layer_norms(params)
         rec = {"loss": rec["loss"].at[t].set(loss),
                "grad_norms": rec["grad_norms"].at[t].set(stats["weight_grad_norms"]),
-               "update_ratios": rec["update_ratios"].at[t].set(jnp.where(used, ratios, 0))}
+               "update_ratios": rec["update_ratios"].at[t].set(jnp.where(used, ratios, 0)),
+               "global_norms": rec["global_norms"].at[t].set(probes.tree_norm(grads)),
+               "update_norms": rec["update_norms"].at[t].set(probes.tree_norm(updates))}
         return t + 1, optax.apply_updates(params, updates), state, rec
 
     def going(carry):
@@ -173,7 +242,8 @@ def train_stacked(stack, x, y, depth, act_index, w_mult, learning_rate, clip_nor
         return (t < steps) & ((t == 0) | jnp.isfinite(rec["loss"][jnp.maximum(t - 1, 0)]))
 
     rec = {"loss": jnp.zeros((steps,)), "grad_norms": jnp.zeros((steps, max_depth)),
-           "update_ratios": jnp.zeros((steps, max_depth))}
+           "update_ratios": jnp.zeros((steps, max_depth)), "global_norms": jnp.zeros((steps,)),
+           "update_norms": jnp.zeros((steps,))}
     done, _, _, rec = lax.while_loop(going, step, (0, params, opt.init(params), rec))
     return {**rec, "done": done}
 

@@ -5,6 +5,7 @@ import plotly.io
 from gradviz import (
                      _cache,
                      activations,
+                     cliff,
                      data,
                      exercises,
                      init,
@@ -22,6 +23,7 @@ from gradviz.rnn_probes import RNNProbeResult, RNNTrainHistory, probe_rnn, train
 from gradviz.setup_check import check_environment
 from gradviz.train import TrainHistory, train_mlp
 from gradviz.widgets import (
+                     ClippingExplorer,
                      GradientExplorer,
                      MitigationExplorer,
                      PhaseExplorer,
@@ -35,7 +37,7 @@ __all__ = [
     "RNNTrainHistory", "TrainHistory", "activations", "apply_mlp", "apply_rnn",
     "check_environment", "data", "exercises", "init", "init_mlp", "init_rnn", "plots", "probe_mlp",
     "probe_rnn", "probes", "stack_params", "tables", "theory", "train", "train_mlp", "train_rnn",
-    "MitigationExplorer", "TrainingExplorer",
+    "ClippingExplorer", "MitigationExplorer", "TrainingExplorer", "cliff",
 ]
 __version__ = "0.1.0"
 

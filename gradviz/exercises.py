@@ -337,3 +337,25 @@ def check_sigmoid_cure(cfg, *, depth=50, low=0.1, high=10.0) -> bool:
                  "factors itself?" if not ratio >= low else
                  "Now it grows toward the input: look at the weight scale."))
     return _report(ok, f"measured ||dL/dh_0|| / ||dL/dh_{cfg.depth - 1}|| = {ratio:.3g}" + advice)
+
+
+def check_cliff_clip(clip_norm, *, learning_rate=0.01, steps=30, target=0.05) -> bool:
+    """Lesson 08: a clip threshold that lets gradient descent, started on the cliff face of
+    :mod:`gradviz.cliff`, end below loss ``target`` after ``steps`` SGD steps."""
+    clip_norm = _number("clip_norm", clip_norm)
+    if clip_norm is None:
+        return False
+    if not clip_norm > 0:
+        return _report(False, f"clip_norm={clip_norm:g}: a threshold must be positive.")
+    from gradviz import cliff
+
+    run = cliff.descend(cliff.wall(), learning_rate, steps, clip_norm=clip_norm)
+    end = float(run["loss"][-1])
+    ok = math.isfinite(end) and end < target
+    longest = float(np.max(np.abs(np.diff(run["w"]))))
+    return _report(ok, f"with clip_norm={clip_norm:g} the loss after {steps} steps is {end:.3g} "
+                   f"(longest step {longest:.3g})" + ("." if ok else
+                   f": it must end below {target:g}. " + (
+                       "The steps are too long to settle into the narrow valley: clip harder."
+                       if longest >= 1.5e-3 else "The steps are too short to get anywhere in "
+                       f"{steps} steps: clip less.")))

@@ -393,3 +393,108 @@ def training_figure(loss, grad_norms, update_ratios, diverged_at=None, *,
                        xanchor="left", font={"color": OVERFLOW_COLOR, "size": 13})
     _assign(fig.layout, layout)
     return fig
+
+
+def clipping_update(free: dict, clipped: dict, learning_rate: float,
+                    threshold: float | None) -> tuple:
+    """Trace and layout updates for :func:`clipping_figure`.
+
+    Args:
+        free, clipped: two runs, each ``{"loss": (n,), "global_norms": (n,),
+            "update_norms": (n,)}`` (numpy; a run stops at its first non-finite loss).
+        learning_rate: the SGD step size, so that ``lr * ||g||`` is the raw update.
+        threshold: the global-norm clip threshold (drawn as ``lr * c``), or None.
+
+    Returns:
+        ``(traces, layout)``: 7 traces (two losses, their divergence markers, the raw and
+        the applied update norm of the clipped run, the ``lr * c`` line).
+    """
+    traces, notes = [], []
+    lo, hi = _log_range([free["loss"], clipped["loss"]])
+    for run in (free, clipped):
+        loss = np.asarray(run["loss"], dtype=float)
+        traces.append({"x": np.arange(loss.size), "y": np.where(np.isfinite(loss), loss, np.nan)})
+    for name, run in (("without clipping", free), ("with clipping", clipped)):
+        loss = np.asarray(run["loss"], dtype=float)
+        bad = np.flatnonzero(~np.isfinite(loss))
+        traces.append({"x": bad[:1], "y": [10 ** (hi - 0.04 * (hi - lo))] * min(bad.size, 1),
+                       "text": [f"{name}: loss {loss[k]} at step {k}" for k in bad[:1]]})
+        if bad.size:
+            notes.append(f"{name}: diverged at step {bad[0]}")
+    raw = learning_rate * np.asarray(clipped["global_norms"], dtype=float)
+    applied = np.asarray(clipped["update_norms"], dtype=float)
+    steps = np.arange(raw.size)
+    for v in (raw, applied):
+        traces.append({"x": steps, "y": np.where(np.isfinite(v) & (v > 0), v, np.nan)})
+    cap = [] if threshold is None else [learning_rate * threshold] * 2
+    traces.append({"x": [0, max(raw.size - 1, 1)] if cap else [], "y": cap})
+    ulo, uhi = _log_range([raw, applied, np.asarray(cap, dtype=float)])
+    layout = {"yaxis": {"range": [lo, hi]}, "yaxis2": {"range": [ulo, uhi]},
+              "annotations": [{}, {}, {"text": " · ".join(notes)}]}
+    return traces, layout
+
+
+def clipping_figure(free: dict, clipped: dict, learning_rate: float, threshold: float | None,
+                    *, title: str = "Gradient clipping on an exploding network") -> go.Figure:
+    """Loss with and without clipping (left) and the clipped run's raw ``lr * ||g||`` against
+    its applied update norm (right); see :func:`clipping_update`."""
+    from plotly.subplots import make_subplots
+
+    traces, layout = clipping_update(free, clipped, learning_rate, threshold)
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
+                        subplot_titles=("loss (log)", "update norm of the clipped run (log)"))
+    for k, name in enumerate(("without clipping", "with clipping")):
+        fig.add_trace(go.Scatter(mode="lines", name=f"loss {name}",
+                                 line={"color": PALETTE[3 * (1 - k)]}, **traces[k]), 1, 1)
+    for k, name in enumerate(("without clipping", "with clipping")):
+        fig.add_trace(go.Scatter(mode="markers", name=f"diverged {name}", hoverinfo="text",
+                                 marker={"symbol": "x", "size": 12, "color": OVERFLOW_COLOR},
+                                 showlegend=False, **traces[2 + k]), 1, 1)
+    fig.add_trace(go.Scatter(mode="lines", name="raw update lr·‖g‖",
+                             line={"color": PALETTE[1]}, **traces[4]), 1, 2)
+    fig.add_trace(go.Scatter(mode="lines", name="applied update (clipped)",
+                             line={"color": PALETTE[2]}, **traces[5]), 1, 2)
+    fig.add_trace(go.Scatter(mode="lines", name="lr · c (global-norm cap)",
+                             line={"color": "black", "dash": "dot"}, **traces[6]), 1, 2)
+    fig.update_yaxes(type="log", exponentformat="power")
+    fig.update_xaxes(title={"text": "training step"})
+    fig.update_layout(template="plotly_white", height=430, title={"text": title},
+                      margin={"l": 70, "r": 20, "t": 90, "b": 60, "autoexpand": False},
+                      legend={"orientation": "h", "y": -0.22, "x": 0.0})
+    fig.add_annotation(text="", showarrow=False, xref="paper", yref="paper", x=0.01, y=0.98,
+                       xanchor="left", font={"color": OVERFLOW_COLOR, "size": 13})
+    _assign(fig.layout, layout)
+    return fig
+
+
+def cliff_figure(ws, losses, paths: dict, *, zoom: tuple = (4.88, 4.93),
+                 title: str = "Pascanu's cliff: the loss along w, and gradient steps on it"
+                 ) -> go.Figure:
+    """The loss ``L(w)`` of :mod:`gradviz.cliff` with descent paths drawn on it.
+
+    Args:
+        ws, losses: the curve, ``(n,)`` each.
+        paths: ``{name: {"w": (steps,), "loss": (steps,)}}``, e.g. :func:`gradviz.cliff.descend`.
+        zoom: the ``w`` range of the left panel (the wall close up); the right panel spans
+            the curve and every path.
+    """
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
+                        subplot_titles=("the wall, close up", "where the steps land"))
+    ws, losses = np.asarray(ws, dtype=float), np.asarray(losses, dtype=float)
+    for col in (1, 2):
+        fig.add_trace(go.Scatter(x=ws, y=losses, mode="lines", name="loss L(w)",
+                                 line={"color": "grey"}, showlegend=col == 1), 1, col)
+        for k, (name, p) in enumerate(paths.items()):
+            fig.add_trace(go.Scatter(
+                x=p["w"], y=p["loss"], mode="lines+markers", name=name, showlegend=col == 1,
+                line={"color": PALETTE[k], "width": 1}, marker={"size": 7},
+                hovertemplate="step %{text}: w = %{x:.4f}, L = %{y:.3g}<extra></extra>",
+                text=np.arange(len(p["w"]))), 1, col)
+    fig.update_xaxes(range=list(zoom), row=1, col=1)
+    fig.update_yaxes(type="log", exponentformat="power")
+    fig.update_xaxes(title={"text": "w (with b = -w/2 - 0.1)"})
+    fig.update_layout(template="plotly_white", height=420, title={"text": title},
+                      legend={"orientation": "h", "y": -0.25, "x": 0.0})
+    return fig

@@ -556,6 +556,7 @@ def _prepare(cfg, params, x, y, seed, batch_size, *, need_y=True):
     return params, x, y
 
 
+@functools.partial(jax.jit, static_argnames=("cfg",))
 def mse_loss_and_grads(params: list[dict], x, y, cfg: MLPConfig):
     """``(L, dL/dparams)`` of ``L = mean((apply_mlp(params, x) - y)**2)`` by ``jax.grad``.
 

@@ -297,3 +297,33 @@ def train_variants(configs: dict, *, learning_rate: float = 0.01, steps: int = 2
                                   np.asarray(r["update_ratios"][:done]),
                                   None if math.isfinite(loss[-1]) else done - 1, None, None)
     return out
+
+
+def clip_gradient(grads, method: str, threshold: float, params=None):
+    """``grads`` after optax's clipping ``method`` (one of :data:`CLIPS`) at ``threshold``.
+
+    ``params`` is needed by ``"agc"``, which caps each unit's gradient relative to its
+    weights. The same transformations :func:`train_mlp` chains before its optimizer.
+    """
+    _checks.one_of("method", method, CLIPS)
+    threshold = _checks.real("threshold", threshold, low=0.0, inclusive=False)
+    if method == "agc" and params is None:
+        raise ValueError("method='agc' needs params (it clips relative to the weights)")
+    return _clip_gradient(grads, params, threshold, method)
+
+
+@functools.partial(jax.jit, static_argnames=("method",))
+def _clip_gradient(grads, params, threshold, method):
+    clip = {"global_norm": optax.clip_by_global_norm, "value": optax.clip,
+            "agc": optax.adaptive_grad_clip}[method](threshold)
+    return clip.update(grads, clip.init(grads), params)[0]
+
+
+def cosine(a, b) -> float:
+    """Cosine of the angle between two pytrees of the same structure, flattened:
+    ``<a, b> / (||a|| ||b||)``; 1 means the same direction. Computed in float64."""
+    from jax.flatten_util import ravel_pytree
+
+    u = np.asarray(ravel_pytree(a)[0], dtype=np.float64)
+    v = np.asarray(ravel_pytree(b)[0], dtype=np.float64)
+    return float(u @ v / (np.linalg.norm(u) * np.linalg.norm(v)))

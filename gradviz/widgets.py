@@ -621,6 +621,100 @@ class MitigationExplorer(_Explorer):
         self.status.value = self._status_html()
 
 
+class ClippingExplorer(_Explorer):
+    """Train an exploding network twice per move: without clipping, and clipped.
+
+    The network is a ReLU MLP with He-normal weights times ``weight_scale`` (too large:
+    its gradients explode), trained with SGD on :func:`gradviz.data.teacher_regression`
+    for ``steps`` steps. The left panel shows both losses; the right one the clipped run's
+    raw update ``lr * ||g||`` against the update it applied, and the cap ``lr * c`` of
+    clipping by global norm. The clip method is optax's ``clip_by_global_norm``, ``clip``
+    (by value) or ``adaptive_grad_clip``, switched by a traced index in
+    :func:`gradviz.train.train_stacked`, so no move compiles anything.
+    """
+
+    METHODS = {"by global norm": "global_norm", "by value": "value",
+               "adaptive (AGC)": "agc"}
+
+    def __init__(self, *, depth: int = 20, weight_scale: float = 1.5,
+                 learning_rate: float = 0.01, method: str = "by global norm",
+                 clip_threshold: float = 10.0, steps: int = 100, width: int = 32,
+                 batch_size: int = 128, seed: int = 0,
+                 title: str = "Clipping an exploding ReLU network"):
+        self.max_depth, self.width, self.in_dim, self.init_std = 30, width, 16, 0.01
+        _checks.integer("depth", depth, low=1, high=self.max_depth)
+        _checks.real("weight_scale", weight_scale, low=0.5, high=2.0)
+        _checks.real("learning_rate", learning_rate, low=1e-4, high=1.0)
+        _checks.one_of("method", method, tuple(self.METHODS))
+        _checks.real("clip_threshold", clip_threshold, low=1e-3, high=1e4)
+        self.steps = _checks.integer("steps", steps, low=1, high=2000)
+        batch_size = _checks.integer("batch_size", batch_size, low=1)
+        seed = _checks.integer("seed", seed, low=0)
+        self._key = jax.random.PRNGKey(seed)
+        self._x, self._y = data.teacher_regression(seed, batch_size, in_dim=self.in_dim)
+        self._stacks: dict[str, dict] = {}
+        self.controls = {
+            "depth": widgets.IntSlider(value=depth, min=1, max=self.max_depth,
+                                       description="depth"),
+            "weight_scale": widgets.FloatSlider(value=weight_scale, min=0.5, max=2.0, step=0.05,
+                                                description="weight scale"),
+            "learning_rate": widgets.FloatLogSlider(
+                value=learning_rate, base=10, min=-4, max=0, step=0.05,
+                description="learning rate", readout_format=".2g"),
+            "method": widgets.Dropdown(options=list(self.METHODS), value=method,
+                                       description="clip"),
+            "clip_threshold": widgets.FloatLogSlider(
+                value=clip_threshold, base=10, min=-3, max=4, step=0.05,
+                description="threshold c", readout_format=".3g"),
+        }
+        self._register()
+        self.result = self.compute()
+        self.figure = FigureWidget(plots.clipping_figure(*self._plot_args(), title=title))
+        self.status = widgets.HTML(self._status_html()).add_class("gv-status")
+        self._observe()
+        c = self.controls
+        self.widget = widgets.VBox([
+            widgets.HBox([c["depth"], c["weight_scale"], c["learning_rate"]]),
+            widgets.HBox([c["method"], c["clip_threshold"]]),
+            self.figure, self.status, self.errors,
+        ]).add_class("gv-explorer")
+
+    def _run(self, depth, scale, lr, threshold, method):
+        out = jax.device_get(train.train_stacked(
+            self._stack("he_normal"), self._x, self._y, depth, activations.NAMES.index("relu"),
+            scale, lr, threshold, clip_index=train.CLIPS.index(method), steps=self.steps))
+        done = int(out["done"])
+        return {k: np.asarray(out[k])[:done] for k in ("loss", "global_norms", "update_norms")}
+
+    def compute(self) -> dict:
+        """Train without and with clipping at the current controls; no compile."""
+        v = self.values
+        args = int(v["depth"]), float(v["weight_scale"]), float(v["learning_rate"])
+        method = self.METHODS[v["method"]]
+        return {"free": self._run(*args, -1.0, method),
+                "clipped": self._run(*args, float(v["clip_threshold"]), method)}
+
+    def _plot_args(self) -> tuple:
+        v = self.values
+        cap = float(v["clip_threshold"]) if v["method"] == "by global norm" else None
+        return self.result["free"], self.result["clipped"], float(v["learning_rate"]), cap
+
+    def _status_html(self) -> str:
+        parts = []
+        for label, key in (("without clipping", "free"), ("with clipping", "clipped")):
+            loss = self.result[key]["loss"]
+            end = (f"diverged at step {loss.size - 1}" if not math.isfinite(loss[-1])
+                   else f"loss {_fmt(loss[0])} → {_fmt(loss[-1])}")
+            parts.append(f"{label}: {end}")
+        return "<span style='font-family:monospace'>" + " · ".join(parts) + "</span>"
+
+    def update(self) -> None:
+        """Retrain both runs and write them into the existing figure."""
+        self.result = self.compute()
+        plots.apply_update(self.figure, *plots.clipping_update(*self._plot_args()))
+        self.status.value = self._status_html()
+
+
 class ProgressBar:
     """A training callback that shows an ipywidgets progress bar once a run is slow.
 

@@ -55,5 +55,16 @@ def assert_figure_shows_controls(ex):
             assert shown.shape == (ex.controls["depth"].value,)
             ok = np.isfinite(expected) & (expected > 0)
             np.testing.assert_allclose(shown[ok], expected[ok], rtol=1e-6, err_msg=label)
+    elif isinstance(ex, widgets.ClippingExplorer):
+        for k, key in enumerate(("free", "clipped")):
+            loss = np.asarray(ex.figure.data[k].y, dtype=float)
+            expected = fresh[key]["loss"]
+            ok = np.isfinite(expected)
+            np.testing.assert_array_equal(np.isnan(loss), ~ok)
+            np.testing.assert_allclose(loss[ok], expected[ok], rtol=1e-6)
+        applied = np.asarray(ex.figure.data[5].y, dtype=float)
+        expected = fresh["clipped"]["update_norms"]
+        good = np.isfinite(expected) & (expected > 0)
+        np.testing.assert_allclose(applied[good], expected[good], rtol=1e-6)
     else:
         raise AssertionError(f"no state check for {type(ex).__name__}: add one here")

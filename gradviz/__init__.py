@@ -12,6 +12,7 @@ from gradviz import (
                      plots,
                      preview,
                      probes,
+                     selfnorm,
                      tables,
                      theory,
                      train,
@@ -23,6 +24,7 @@ from gradviz.rnn_probes import RNNProbeResult, RNNTrainHistory, probe_rnn, train
 from gradviz.setup_check import check_environment
 from gradviz.train import TrainHistory, train_mlp
 from gradviz.widgets import (
+                     ActivationExplorer,
                      ClippingExplorer,
                      GradientExplorer,
                      MitigationExplorer,
@@ -37,7 +39,8 @@ __all__ = [
     "RNNTrainHistory", "TrainHistory", "activations", "apply_mlp", "apply_rnn",
     "check_environment", "data", "exercises", "init", "init_mlp", "init_rnn", "plots", "probe_mlp",
     "probe_rnn", "probes", "stack_params", "tables", "theory", "train", "train_mlp", "train_rnn",
-    "ClippingExplorer", "MitigationExplorer", "TrainingExplorer", "cliff",
+    "ActivationExplorer", "ClippingExplorer", "MitigationExplorer", "TrainingExplorer", "cliff",
+    "selfnorm",
 ]
 __version__ = "0.1.0"
 

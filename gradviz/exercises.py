@@ -359,3 +359,19 @@ def check_cliff_clip(clip_norm, *, learning_rate=0.01, steps=30, target=0.05) ->
                        "The steps are too long to settle into the narrow valley: clip harder."
                        if longest >= 1.5e-3 else "The steps are too short to get anywhere in "
                        f"{steps} steps: clip less.")))
+
+
+def check_tanh_sigma(sigma, *, target=0.5, tol=0.02) -> bool:
+    """Lesson 09: the input spread ``sigma`` at which tanh's ``E[phi'(z)**2] = target``,
+    ``z ~ N(0, sigma**2)`` (re-measured by Monte Carlo with 2 million samples)."""
+    sigma = _number("sigma", sigma)
+    if sigma is None:
+        return False
+    if not 0 < sigma <= 100:
+        return _report(False, f"sigma={sigma:g}: a standard deviation between 0 and 100, please.")
+    z = np.random.default_rng(0).standard_normal(2_000_000) * sigma
+    value = float(np.mean((1 - np.tanh(z) ** 2) ** 2))
+    ok = abs(value - target) <= tol
+    return _report(ok, f"at sigma = {sigma:g}, E[tanh'(z)^2] = {value:.3f}" + (
+        "." if ok else f"; you need {target:g} ± {tol:g}: " +
+        ("spread the inputs less." if value < target else "spread the inputs more.")))

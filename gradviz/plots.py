@@ -498,3 +498,41 @@ def cliff_figure(ws, losses, paths: dict, *, zoom: tuple = (4.88, 4.93),
     fig.update_layout(template="plotly_white", height=420, title={"text": title},
                       legend={"orientation": "h", "y": -0.25, "x": 0.0})
     return fig
+
+
+def activation_update(z, phi, dphi, sigma: float, name: str) -> tuple:
+    """Trace and layout updates for :func:`activation_figure`.
+
+    Args:
+        z: the grid ``(n,)``; phi, dphi: the activation and its derivative on it.
+        sigma: std of the pre-activations, drawn as the density of ``N(0, sigma**2)``,
+            scaled to the height of ``|phi'|``.
+    """
+    z = np.asarray(z, dtype=float)
+    density = np.exp(-0.5 * (z / sigma) ** 2)
+    top = float(np.max(np.abs(dphi))) or 1.0
+    traces = [{"x": z, "y": np.asarray(phi, dtype=float), "name": f"{name}(z)"},
+              {"x": z, "y": np.asarray(dphi, dtype=float), "name": f"{name}'(z)"},
+              {"x": z, "y": top * density, "name": f"where z ~ N(0, {sigma:.2g}²) falls"}]
+    return traces, {}
+
+
+def activation_figure(z, phi, dphi, sigma: float, name: str, *,
+                      title: str = "An activation, its derivative, and where its inputs fall"
+                      ) -> go.Figure:
+    """``phi(z)`` (left) and ``phi'(z)`` (right), with the pre-activation density shaded."""
+    from plotly.subplots import make_subplots
+
+    traces, _ = activation_update(z, phi, dphi, sigma, name)
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
+                        subplot_titles=("φ(z)", "φ'(z): the factor each layer multiplies in"))
+    fig.add_trace(go.Scatter(mode="lines", line={"color": PALETTE[0], "width": 3}, **traces[0]),
+                  1, 1)
+    fig.add_trace(go.Scatter(mode="lines", line={"color": PALETTE[1], "width": 3}, **traces[1]),
+                  1, 2)
+    fig.add_trace(go.Scatter(mode="lines", fill="tozeroy", line={"color": "rgba(0,0,0,0.25)"},
+                             fillcolor="rgba(0,0,0,0.08)", **traces[2]), 1, 2)
+    fig.update_xaxes(title={"text": "pre-activation z"})
+    fig.update_layout(template="plotly_white", height=380, title={"text": title},
+                      legend={"orientation": "h", "y": -0.25, "x": 0.0})
+    return fig

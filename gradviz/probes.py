@@ -484,11 +484,17 @@ def activation_stats(cfg: MLPConfig, params=None, x=None, seed: int = 0,
       ``|phi'(h)| < 0.06 max|phi'|`` (for ReLU: the inactive half-line);
     * ``dead``: fraction of units whose derivative is 0 (below 1e-6) for *every* sample in
       the batch, so that no gradient reaches their incoming weights (dead ReLUs).
+
+    Computed by :func:`probe_stacked` (``health=True``), so it shares the compiled program
+    of :func:`probe_mlp`; ``_activation_stats``, the unrolled version, is the tests' reference.
     """
-    params, x, _ = _prepare(cfg, params, x, None, seed, batch_size, need_y=False)
-    out = jax.device_get(_activation_stats(list(params), x, cfg.activation, cfg.residual,
-                                           cfg.norm))
-    return {k: np.asarray(v) for k, v in out.items()}
+    params, x, y = _prepare(cfg, params, x, None, seed, batch_size, need_y=False)
+    out = jax.device_get(probe_stacked(
+        pad_stack(stack_params(params)), x, y, cfg.depth, activations.NAMES.index(cfg.activation),
+        residual=cfg.residual, norm_index=NORMS.index(cfg.norm), health=True))
+    keys = {"mean": "activation_means", "var": "activation_vars",
+            "saturated": "saturated_fraction", "dead": "dead_fraction"}
+    return {k: np.asarray(out[v][:cfg.depth]) for k, v in keys.items()}
 
 
 @functools.partial(jax.jit, static_argnames=("activation", "residual", "norm"))

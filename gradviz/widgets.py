@@ -715,6 +715,77 @@ class ClippingExplorer(_Explorer):
         self.status.value = self._status_html()
 
 
+class ActivationExplorer(_Explorer):
+    """Every activation and its derivative, and what a layer's inputs see of them.
+
+    Pick an activation and the standard deviation ``sigma`` of the pre-activations
+    ``z ~ N(0, sigma**2)``. The figure shows ``phi`` and ``phi'`` with the density of ``z``
+    shaded; the status gives the mean-field gradient factor ``E[phi'(z)**2]`` (lesson 05's
+    ``chi`` per unit weight variance), the fraction of inputs in a flat part
+    (``|phi'| < 0.06 max|phi'|``) and the fraction with ``phi' = 0`` exactly. Everything is
+    tabulated once on a grid of ``z``, so moves are numpy only.
+    """
+
+    Z_PLOT = np.linspace(-6.0, 6.0, 601)
+    Z_FINE = np.linspace(-60.0, 60.0, 48001)  # for expectations up to sigma = 10
+
+    def __init__(self, *, activation: str = "sigmoid", sigma: float = 1.0,
+                 title: str = "An activation, its derivative, and where its inputs fall"):
+        _checks.one_of("activation", activation, activations.NAMES)
+        _checks.real("sigma", sigma, low=0.1, high=10.0)
+        self._register()
+        self._tables = {}
+        for name in activations.NAMES:  # a few ms each, once
+            dphi = activations.derivative(name)
+            self._tables[name] = {
+                "phi": np.asarray(activations.get(name)(self.Z_PLOT)),
+                "dphi": np.asarray(dphi(self.Z_PLOT)),
+                "dphi_fine": np.asarray(dphi(self.Z_FINE), dtype=np.float64)}
+        self.controls = {
+            "activation": widgets.Dropdown(options=activations.NAMES, value=activation,
+                                           description="activation"),
+            "sigma": widgets.FloatLogSlider(value=sigma, base=10, min=-1, max=1, step=0.02,
+                                            description="σ of z", readout_format=".3g"),
+        }
+        self.result = self.compute()
+        v = self.values
+        t = self._tables[v["activation"]]
+        self.figure = FigureWidget(plots.activation_figure(
+            self.Z_PLOT, t["phi"], t["dphi"], float(v["sigma"]), v["activation"], title=title))
+        self.status = widgets.HTML(self._status_html()).add_class("gv-status")
+        self._observe()
+        c = self.controls
+        self.widget = widgets.VBox([widgets.HBox([c["activation"], c["sigma"]]), self.figure,
+                                    self.status, self.errors]).add_class("gv-explorer")
+
+    def compute(self) -> dict:
+        """Expectations over ``z ~ N(0, sigma**2)`` by the trapezoid rule on the fine grid."""
+        v = self.values
+        sigma, d = float(v["sigma"]), self._tables[v["activation"]]["dphi_fine"]
+        z = self.Z_FINE
+        p = np.exp(-0.5 * (z / sigma) ** 2) / (sigma * math.sqrt(2 * math.pi))
+        bound = activations.DERIVATIVE_BOUNDS[v["activation"]]
+        return {"mean_sq_derivative": float(np.trapezoid(d**2 * p, z)),
+                "flat_fraction": float(np.trapezoid((np.abs(d) < 0.06 * bound) * p, z)),
+                "zero_fraction": float(np.trapezoid((d == 0) * p, z))}
+
+    def _status_html(self) -> str:
+        r, v = self.result, self.values
+        return ("<span style='font-family:monospace'>"
+                f"z ~ N(0, {float(v['sigma']):.3g}²): E[φ'(z)²] = {r['mean_sq_derivative']:.3g} · "
+                f"in a flat part: {r['flat_fraction']:.1%} · φ' exactly 0: "
+                f"{r['zero_fraction']:.1%}</span>")
+
+    def update(self) -> None:
+        """Redraw the curves for the current activation and sigma."""
+        self.result = self.compute()
+        v = self.values
+        t = self._tables[v["activation"]]
+        plots.apply_update(self.figure, *plots.activation_update(
+            self.Z_PLOT, t["phi"], t["dphi"], float(v["sigma"]), v["activation"]))
+        self.status.value = self._status_html()
+
+
 class ProgressBar:
     """A training callback that shows an ipywidgets progress bar once a run is slow.
 

@@ -66,5 +66,9 @@ def assert_figure_shows_controls(ex):
         expected = fresh["clipped"]["update_norms"]
         good = np.isfinite(expected) & (expected > 0)
         np.testing.assert_allclose(applied[good], expected[good], rtol=1e-6)
+    elif isinstance(ex, widgets.ActivationExplorer):
+        table = ex._tables[ex.controls["activation"].value]
+        np.testing.assert_allclose(np.asarray(ex.figure.data[1].y, dtype=float), table["dphi"])
+        assert ex.result == fresh
     else:
         raise AssertionError(f"no state check for {type(ex).__name__}: add one here")

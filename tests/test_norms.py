@@ -62,7 +62,7 @@ def test_stacked_probe_and_health_match_jax_grad_and_activation_stats(norm, resi
                               norm_index=NORMS.index(norm), health=True)
     for key in ("weight_grad_norms", "activation_grad_norms", "activation_stds"):
         np.testing.assert_allclose(st[key], ref[key], rtol=2e-5, err_msg=key)
-    stats = probes.activation_stats(cfg, params=params, x=x)
+    stats = jax.device_get(probes._activation_stats(params, x, "relu", residual, norm))
     for key, ours in (("mean", "activation_means"), ("var", "activation_vars"),
                       ("saturated", "saturated_fraction"), ("dead", "dead_fraction")):
         np.testing.assert_allclose(st[ours], stats[key], rtol=2e-5, atol=1e-7, err_msg=key)

@@ -2,7 +2,8 @@
 
 For each notebook: Run All on a fresh kernel; no error output, no broken widget; every
 ``.gv-explorer`` shows a plotly graph with data; then, on the first explorer, arrow keys on
-the depth and weight-scale sliders (those it has; at least one) must change the plotted data.
+its depth, weight-scale and input-spread sliders (those it has; at least one) must change the
+plotted data.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-SLIDERS = ("gv-depth", "gv-weight-scale")
+SLIDERS = ("gv-depth", "gv-weight-scale", "gv-sigma")  # gv-sigma: lesson 09's first explorer
 SCREENSHOT_LESSON = "01_vanishing_vs_exploding.ipynb"  # kept open for test_screenshot.py
 
 

@@ -536,8 +536,8 @@ class MitigationExplorer(_Explorer):
         from gradviz.rnn_probes import probe_rnn
 
         # At most 50 layers / steps: the recurrent curves are measured once, at 50 steps.
+        width = _checks.integer("width", width, low=1, high=4096)
         self.max_depth, self.width, self.in_dim, self.init_std = 50, width, 16, 0.01
-        _checks.integer("width", width, low=1, high=4096)
         batch_size = _checks.integer("batch_size", batch_size, low=1)
         seed = _checks.integer("seed", seed, low=0)
         for name, value in (("relu", relu), ("batch_norm", batch_norm), ("residual", residual),

@@ -5,6 +5,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from finite_differences import weight_grad_fd
 
 import gradviz as gv
 from gradviz import probes
@@ -40,15 +41,8 @@ def test_stacked_probe_matches_central_finite_differences_through_norm_layers(no
                                  gv.activations.NAMES.index("tanh"), residual=True,
                                  norm_index=NORMS.index(norm))
         loss = jax.jit(lambda p: jnp.mean((gv.apply_mlp(p, x, cfg) - y) ** 2))
-        eps = 1e-6
         for l in range(cfg.depth):
-            w = np.asarray(params[l]["w"])
-            fd = np.zeros_like(w)
-            for idx in np.ndindex(w.shape):
-                for sign in (1, -1):
-                    p = [dict(q) for q in params]
-                    p[l]["w"] = jnp.asarray(w).at[idx].add(sign * eps)
-                    fd[idx] += sign * float(loss(p)) / (2 * eps)
+            fd = weight_grad_fd(loss, params, l)
             np.testing.assert_allclose(r["weight_grad_norms"][l], np.linalg.norm(fd), rtol=1e-6)
 
 

@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from finite_differences import weight_grad_fd
 
 import gradviz as gv
 from gradviz import probes
@@ -43,13 +44,7 @@ def test_probe_matches_central_finite_differences(activation, residual):
         eps = 1e-6
         shifts = [jnp.zeros((6, 5))] * cfg.depth
         for l in range(cfg.depth):
-            w = np.asarray(params[l]["w"])
-            fd = np.zeros_like(w)
-            for idx in np.ndindex(w.shape):
-                for sign in (1, -1):
-                    p = [dict(q) for q in params]
-                    p[l]["w"] = jnp.asarray(w).at[idx].add(sign * eps)
-                    fd[idx] += sign * float(_loss_with_shifts(p, x, y, cfg, shifts)) / (2 * eps)
+            fd = weight_grad_fd(lambda p: _loss_with_shifts(p, x, y, cfg, shifts), params, l, eps)
             np.testing.assert_allclose(r["weight_grad_norms"][l], np.linalg.norm(fd), rtol=1e-6)
             s = np.zeros((6, 5))
             fd_h = np.zeros((6, 5))

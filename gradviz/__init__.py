@@ -5,6 +5,7 @@ import plotly.io
 from gradviz import (
                      _cache,
                      activations,
+                     attention_probes,
                      cliff,
                      data,
                      exercises,
@@ -17,6 +18,8 @@ from gradviz import (
                      theory,
                      train,
 )
+from gradviz.attention_probes import TransformerProbeResult, probe_transformer
+from gradviz.models.attention import TransformerConfig, apply_transformer, init_transformer
 from gradviz.models.mlp import MLPConfig, apply_mlp, init_mlp, stack_params
 from gradviz.models.rnn import RNNConfig, apply_rnn, init_rnn
 from gradviz.probes import ProbeResult, probe_mlp
@@ -31,6 +34,7 @@ from gradviz.widgets import (
                      PhaseExplorer,
                      RNNExplorer,
                      TrainingExplorer,
+                     TransformerExplorer,
 )
 
 __all__ = [
@@ -40,7 +44,8 @@ __all__ = [
     "check_environment", "data", "exercises", "init", "init_mlp", "init_rnn", "plots", "probe_mlp",
     "probe_rnn", "probes", "stack_params", "tables", "theory", "train", "train_mlp", "train_rnn",
     "ActivationExplorer", "ClippingExplorer", "MitigationExplorer", "TrainingExplorer", "cliff",
-    "selfnorm",
+    "selfnorm", "TransformerConfig", "TransformerExplorer", "TransformerProbeResult",
+    "apply_transformer", "attention_probes", "init_transformer", "probe_transformer",
 ]
 __version__ = "0.1.0"
 

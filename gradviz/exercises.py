@@ -375,3 +375,51 @@ def check_tanh_sigma(sigma, *, target=0.5, tol=0.02) -> bool:
     return _report(ok, f"at sigma = {sigma:g}, E[tanh'(z)^2] = {value:.3f}" + (
         "." if ok else f"; you need {target:g} ± {tol:g}: " +
         ("spread the inputs less." if value < target else "spread the inputs more.")))
+
+
+def check_uniform_relu_scale(weight_scale, *, depth=30, width=256, tol=0.03) -> bool:
+    """Lesson 10: the weight scale that turns the standard ``U(-1/sqrt(n), 1/sqrt(n))`` init
+    into one that keeps a deep ReLU network's forward signal: the per-layer factor of
+    ``Var(h_l)`` over ``depth`` layers of width ``width`` must be within ``tol`` of 1."""
+    from gradviz.probes import activation_stats
+
+    weight_scale = _number("weight_scale", weight_scale)
+    if weight_scale is None:
+        return False
+    if not 0 < weight_scale <= 100:
+        return _report(False, f"weight_scale={weight_scale:g}: a scale between 0 and 100, please.")
+    cfg = MLPConfig(depth=depth, width=width, activation="relu", init="uniform",
+                    weight_scale=weight_scale)
+    q = activation_stats(cfg, seed=0, batch_size=256)["pre_var"]
+    with np.errstate(all="ignore"):
+        factor = float((q[-1] / q[0]) ** (1 / (depth - 1)))
+    ok = math.isfinite(factor) and abs(factor - 1) <= tol
+    return _report(ok, f"with weight_scale = {weight_scale:g}, Var(h_l) changes by x {factor:.3f} "
+                   f"per layer (x {q[-1] / q[0]:.3g} over {depth} layers)" + (
+                       "." if ok else f"; you need 1 ± {tol:g}: " +
+                       ("scale the weights up." if not factor >= 1 else "scale them down.")))
+
+
+def check_warmup_steps(warmup_steps, *, learning_rate=0.01, steps=300, target=1e-3) -> bool:
+    """Lesson 11: a linear warm-up length with which Adam at ``learning_rate`` fits lesson
+    11's 30-layer ReLU + He network to a loss below ``target`` in ``steps`` steps
+    (re-trained with :func:`gradviz.train_mlp`, seed 0)."""
+    from gradviz.train import train_mlp
+
+    if warmup_steps is None:
+        print("Not answered yet: set warmup_steps to a whole number and run this cell again.")
+        return False
+    if isinstance(warmup_steps, bool) or not isinstance(warmup_steps, numbers.Integral):
+        return _report(False, f"warmup_steps={warmup_steps!r}: a whole number of steps, please.")
+    if not 0 <= warmup_steps <= steps:
+        return _report(False, f"warmup_steps={warmup_steps}: between 0 and {steps}, please.")
+    cfg = MLPConfig(depth=30, width=64, activation="relu", init="he_normal")
+    h = train_mlp(cfg, optimizer="adam", learning_rate=learning_rate, steps=steps, seed=0,
+                  warmup_steps=int(warmup_steps))
+    final = float(h.loss[-1])
+    ok = math.isfinite(final) and final < target
+    return _report(ok, f"with {warmup_steps} warm-up steps the loss after {steps} steps is "
+                   f"{final:.3g}" + ("." if ok else f"; you need below {target:g}. " + (
+                       "Too long a warm-up leaves too few steps at the full rate."
+                       if warmup_steps > steps // 2 else
+                       "The first full-size steps still wreck the network: warm up longer.")))

@@ -14,7 +14,11 @@ name               W0                                          Var(W0)
 ``he_normal``      truncated normal (``he_normal``)            2 / fan_in
 ``he_uniform``     U(-a, a) (``he_uniform``)                   2 / fan_in
 ``orthogonal``     Q of a QR decomposition (``orthogonal``)    1 / max(fan_in, fan_out)
+``uniform``        U(-1/sqrt(fan_in), 1/sqrt(fan_in))          1 / (3 fan_in)
 =================  ==========================================  =====================
+
+``uniform`` is the "commonly used heuristic" that Glorot & Bengio 2010 call the standard
+initialisation (their eq. 1), drawn by ``variance_scaling(1/3, "fan_in", "uniform")``.
 
 So ``init="lecun"`` gives ``Var(W) = weight_scale**2 / fan_in``, the mean-field
 ``sigma_w = weight_scale``.
@@ -44,6 +48,7 @@ INITIALIZERS = {
     "he_normal": lambda std: _I.he_normal(),
     "he_uniform": lambda std: _I.he_uniform(),
     "orthogonal": lambda std: _I.orthogonal(),
+    "uniform": lambda std: _I.variance_scaling(1 / 3, "fan_in", "uniform"),
 }
 NAMES = tuple(INITIALIZERS)
 
@@ -99,5 +104,6 @@ def sigma_w(name: str, fan_in: int, fan_out: int, *, weight_scale=1.0, std=0.01)
         "he_normal": 2.0 / fan_in,
         "he_uniform": 2.0 / fan_in,
         "orthogonal": 1.0 / max(fan_in, fan_out),
+        "uniform": 1.0 / (3 * fan_in),
     }[name]
     return float(weight_scale) * math.sqrt(fan_in * var0)

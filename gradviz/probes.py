@@ -247,8 +247,8 @@ def probe_stacked(stack, x, y, depth, act_index, w_mult=1.0, b_mult=1.0,
         clip_norm: threshold of ``optax.clip_by_global_norm``; ``<= 0`` means no clipping.
         residual: add the skip connection on layers ``l >= 1``.
         health: (static) also report ``saturated_fraction``, ``dead_fraction``,
-            ``activation_means`` and ``activation_vars`` per layer, as
-            :func:`activation_stats` defines them.
+            ``activation_means``, ``activation_vars`` and ``preactivation_vars`` per layer,
+            as :func:`activation_stats` defines them.
         norm_index: index into ``gradviz.models.mlp.NORMS``, the layer before each
             activation (0: none).
 
@@ -274,6 +274,7 @@ def probe_stacked(stack, x, y, depth, act_index, w_mult=1.0, b_mult=1.0,
         used = jnp.arange(st["X"].shape[0]) < depth
         out["activation_means"] = jnp.where(used, jnp.mean(st["X"], axis=(1, 2)), 0.0)
         out["activation_vars"] = jnp.where(used, jnp.var(st["X"], axis=(1, 2)), 0.0)
+        out["preactivation_vars"] = jnp.where(used, jnp.var(st["H"], axis=(1, 2)), 0.0)
     return out
 
 
@@ -478,6 +479,7 @@ def activation_stats(cfg: MLPConfig, params=None, x=None, seed: int = 0,
     """Per-layer health of the forward pass, each a numpy array ``(depth,)``.
 
     * ``mean``, ``var``: of each layer's output ``x_l`` over the batch and the units;
+    * ``pre_var``: variance of the pre-activations ``h_l`` (before any norm layer);
     * ``saturated``: fraction of (sample, unit) entries in a flat part of the activation
       (measured on what the activation reads, after the norm layer if there is one):
       ``|tanh(h)| > 0.97``; sigmoid below 0.03 or above 0.97; otherwise
@@ -492,9 +494,27 @@ def activation_stats(cfg: MLPConfig, params=None, x=None, seed: int = 0,
     out = jax.device_get(probe_stacked(
         pad_stack(stack_params(params)), x, y, cfg.depth, activations.NAMES.index(cfg.activation),
         residual=cfg.residual, norm_index=NORMS.index(cfg.norm), health=True))
-    keys = {"mean": "activation_means", "var": "activation_vars",
+    keys = {"mean": "activation_means", "var": "activation_vars", "pre_var": "preactivation_vars",
             "saturated": "saturated_fraction", "dead": "dead_fraction"}
     return {k: np.asarray(out[v][:cfg.depth]) for k, v in keys.items()}
+
+
+def unit_spread(params: list[dict]) -> np.ndarray:
+    """How different the hidden units of each layer are: one number per hidden layer.
+
+    .. math:: s_l = \\max_i \\big(\\max_j W^l_{ij} - \\min_j W^l_{ij}\\big)
+        \\;\\vee\\; \\big(\\max_j b^l_j - \\min_j b^l_j\\big)
+
+    the largest spread, across the units ``j`` of layer ``l``, of any incoming weight or
+    of the bias. ``s_l = 0`` means every unit of layer ``l`` computes the same function:
+    the symmetry that zeros (or any constant) initialisation never breaks. The readout is
+    not counted. ``params``: the :func:`~gradviz.init_mlp` list of ``{"w", "b"}``.
+    """
+    out = []
+    for layer in params[:-1]:
+        w, b = np.asarray(layer["w"], dtype=np.float64), np.asarray(layer["b"], dtype=np.float64)
+        out.append(max(np.ptp(w, axis=1).max(), np.ptp(b)))
+    return np.asarray(out)
 
 
 @functools.partial(jax.jit, static_argnames=("activation", "residual", "norm"))

@@ -133,6 +133,24 @@ def gradient_profile(activation: str, sigma_w: float, sigma_b: float, depth: int
     return np.append(np.cumprod(gains[::-1])[::-1], 1.0)
 
 
+def variance_profile(activation: str, sigma_w: float, sigma_b: float, depth: int,
+                     q0: float) -> np.ndarray:
+    """Predicted pre-activation variances ``q_l = Var(h_l)`` for ``l = 0..depth-1``.
+
+    .. math:: q_{l+1} = \\sigma_w^2\\, \\mathbb{E}_{z}[\\phi(\\sqrt{q_l}\\, z)^2] + \\sigma_b^2
+
+    For ReLU without biases this is ``q_{l+1} = sigma_w**2 q_l / 2``: He et al. 2015's
+    eq. (8), where ``Var(W) = 1/n`` (sigma_w = 1) halves the variance at every layer and
+    ``2/n`` keeps it. Values are clipped to the map's range (1e-30 to 1e30).
+    """
+    _check(activation, sigma_w, sigma_b)
+    depth = _checks.integer("depth", depth, low=1)
+    _checks.real("q0", q0, low=0.0)
+    n = max(_PROFILE_LEN, 1 << (depth - 1).bit_length())
+    qs, _ = _run(activation, sigma_w, sigma_b, q0, n)
+    return qs[:depth]
+
+
 def sigmoid_bound(depth: int) -> float:
     """Upper bound on a product of ``depth`` sigmoid derivatives: ``0.25**depth``."""
     return 0.25 ** _checks.integer("depth", depth, low=0)

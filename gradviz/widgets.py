@@ -27,6 +27,9 @@ BEFORE = "‖∂L/∂W_l‖ before clipping"
 AFTER = "‖∂L/∂W_l‖ after clipping"
 DELTA = "‖∂L/∂h_l‖ measured"
 PREDICTION = "‖∂L/∂h_l‖ mean-field prediction"
+SIGNAL = "Var(h_l) measured"
+SIGNAL_PREDICTION = "Var(h_l) mean-field prediction"
+SIGNAL_AXIS = {"ylabel": "Var(h_l) (log scale)", "overflow": "variance overflowed float32"}
 
 
 def _fmt(x: float) -> str:
@@ -105,6 +108,9 @@ class GradientExplorer(_Explorer):
             controls at once (one update, not one per control).
         health_figure: with ``health=True``, a second FigureWidget showing each layer's
             saturated and dead fractions (:func:`gradviz.probes.activation_stats`); else None.
+        signal_figure: with ``signal=True``, a FigureWidget of the forward signal, each
+            layer's pre-activation variance ``Var(h_l)`` against the mean-field variance map
+            (:func:`gradviz.theory.variance_profile`); else None.
         result: the numbers behind the current figure (numpy arrays of length depth).
     """
 
@@ -113,10 +119,11 @@ class GradientExplorer(_Explorer):
                  width: int = 64, in_dim: int = 16, batch_size: int = 128,
                  max_depth: int = 100, init_std: float = 0.01, seed: int = 0,
                  presets: dict | None = None, title: str = "Per-layer gradient norms",
-                 health: bool = False):
-        if not isinstance(health, bool):
-            raise ValueError(f"health={health!r} must be True or False")
-        self.health = health
+                 health: bool = False, signal: bool = False):
+        for name, flag in (("health", health), ("signal", signal)):
+            if not isinstance(flag, bool):
+                raise ValueError(f"{name}={flag!r} must be True or False")
+        self.health, self.signal = health, signal
         self.max_depth = _checks.integer("max_depth", max_depth, low=2, high=1000)
         self.width = _checks.integer("width", width, low=1, high=4096)
         self.in_dim = _checks.integer("in_dim", in_dim, low=1)
@@ -146,6 +153,9 @@ class GradientExplorer(_Explorer):
         self.health_figure = FigureWidget(plots.layer_fractions_figure(
             self._health_series(), title="Where the activations sit: fraction of each layer",
             ylabel="fraction of the layer")) if health else None
+        self.signal_figure = FigureWidget(plots.layer_norms_figure(
+            self._signal_series(), title="Forward signal: variance of each layer's "
+            "pre-activations", **SIGNAL_AXIS)) if signal else None
         self.status = widgets.HTML(self._status_html()).add_class("gv-status")
         self._observe()
         c = self.controls
@@ -153,7 +163,8 @@ class GradientExplorer(_Explorer):
             *([self.preset] if self.presets else []),
             widgets.HBox([c["depth"], c["activation"], c["init"]]),
             widgets.HBox([c["weight_scale"], c["clip"], c["clip_threshold"]]),
-            self.figure, *([self.health_figure] if health else []), self.status, self.errors,
+            self.figure, *([self.signal_figure] if signal else []),
+            *([self.health_figure] if health else []), self.status, self.errors,
         ]).add_class("gv-explorer")
 
     def compute(self) -> dict:
@@ -163,15 +174,18 @@ class GradientExplorer(_Explorer):
         out = jax.device_get(probes.probe_stacked(
             self._stack(v["init"]), self._x, self._y, depth, activations.NAMES.index(act),
             w_mult=s, b_mult=0.0, clip_norm=float(v["clip_threshold"]) if v["clip"] else -1.0,
-            health=self.health))
+            health=self.health or self.signal))
         r = {k: np.asarray(a)[:depth] if np.ndim(a) else float(a) for k, a in out.items()}
-        r["prediction"] = None
+        r["prediction"] = r["signal_prediction"] = None
         last = r["activation_grad_norms"][-1]
-        if v["init"] != "zeros" and math.isfinite(last) and last > 0:
+        if v["init"] != "zeros":
             sw = init.sigma_w(v["init"], self.width, self.width, weight_scale=s, std=self.init_std)
             q0 = init.sigma_w(v["init"], self.in_dim, self.width, weight_scale=s,
                               std=self.init_std) ** 2  # inputs have unit variance
-            r["prediction"] = last * theory.gradient_profile(act, sw, 0.0, depth, q0)
+            if math.isfinite(last) and last > 0:
+                r["prediction"] = last * theory.gradient_profile(act, sw, 0.0, depth, q0)
+            if self.signal:
+                r["signal_prediction"] = theory.variance_profile(act, sw, 0.0, depth, q0)
         return r
 
     def _series(self) -> dict:
@@ -182,6 +196,10 @@ class GradientExplorer(_Explorer):
 
     SATURATED = "saturated: in a flat part of the activation"
     DEAD = "dead units: no gradient for any sample"
+
+    def _signal_series(self) -> dict:
+        return {SIGNAL: self.result["preactivation_vars"],
+                SIGNAL_PREDICTION: self.result["signal_prediction"]}
 
     def _health_series(self) -> dict:
         return {self.SATURATED: self.result["saturated_fraction"],
@@ -197,6 +215,12 @@ class GradientExplorer(_Explorer):
         if r["prediction"] is not None:
             text += f", {_fmt(r['prediction'][0] / r['prediction'][-1])} mean-field"
         bad = np.flatnonzero(~np.isfinite(r["activation_stds"]))
+        if self.signal:
+            q = r["preactivation_vars"]
+            with np.errstate(all="ignore"):
+                per_layer = (q[-1] / q[0]) ** (1 / (q.size - 1)) if q.size > 1 else math.nan
+            text += (f"<br>Var(h_0) = {_fmt(q[0])}, Var(h_L-1) = {_fmt(q[-1])}: "
+                     f"× {_fmt(per_layer)} per layer")
         if self.health:
             text += (f"<br>saturated: {r['saturated_fraction'].mean():.1%} of all entries · "
                      f"dead units: {r['dead_fraction'].mean():.1%} of all units")
@@ -210,6 +234,9 @@ class GradientExplorer(_Explorer):
         self.result = self.compute()
         traces, layout = plots.layer_norms_update(self._series())
         plots.apply_update(self.figure, traces, layout)
+        if self.signal:
+            plots.apply_update(self.signal_figure, *plots.layer_norms_update(
+                self._signal_series(), **SIGNAL_AXIS))
         if self.health:
             plots.apply_update(self.health_figure, *plots.layer_fractions_update(
                 self._health_series()))
@@ -783,6 +810,101 @@ class ActivationExplorer(_Explorer):
         t = self._tables[v["activation"]]
         plots.apply_update(self.figure, *plots.activation_update(
             self.Z_PLOT, t["phi"], t["dphi"], float(v["sigma"]), v["activation"]))
+        self.status.value = self._status_html()
+
+
+class TransformerExplorer(_Explorer):
+    """Per-block gradient norms of a pre-LN and a post-LN transformer, side by side.
+
+    Both are :mod:`gradviz.models.attention` stacks (self-attention + MLP blocks, Xavier
+    weights times ``weight_scale``) on the same weights and the same batch of
+    standard-normal tokens (those of :func:`gradviz.probe_transformer` with the same seed,
+    batch size and ``max_depth``), with an MSE readout. The figure shows ``||dL/dtheta_l||``, the
+    norm of the gradient of all of block ``l``'s weights, for each placement. Depth,
+    placement, norm (layer / RMS) and weight scale are traced arguments of
+    :func:`gradviz.attention_probes.probe_transformer_stacked`: no move compiles anything.
+    """
+
+    SERIES = {"pre": "pre-LN ‖∂L/∂θ_l‖", "post": "post-LN ‖∂L/∂θ_l‖"}
+    AXES = {"xlabel": "block l (0 = input side)", "xname": "block",
+            "ylabel": "‖∂L/∂θ_l‖ (log scale)"}
+
+    def __init__(self, *, depth: int = 16, norm: str = "layer", weight_scale: float = 1.0,
+                 max_depth: int = 32, d_model: int = 64, heads: int = 4, seq_len: int = 16,
+                 batch_size: int = 8, seed: int = 0,
+                 title: str = "Transformer blocks: gradient norm per block, pre-LN vs post-LN"):
+        from gradviz.attention_probes import default_batch
+        from gradviz.models.attention import NORMS, TransformerConfig, init_transformer
+
+        self.max_depth = _checks.integer("max_depth", max_depth, low=2, high=256)
+        _checks.integer("depth", depth, low=1, high=self.max_depth)
+        _checks.real("weight_scale", weight_scale, low=0.25, high=4.0)
+        batch_size = _checks.integer("batch_size", batch_size, low=1)
+        seed = _checks.integer("seed", seed, low=0)
+        cfg = TransformerConfig(depth=depth, d_model=d_model, heads=heads, seq_len=seq_len,
+                                norm=norm, weight_scale=weight_scale)
+        self.heads = heads
+        self._params = init_transformer(cfg, jax.random.PRNGKey(seed), self.max_depth)
+        self._x, self._y = default_batch(cfg, seed, batch_size)
+        self.controls = {
+            "depth": widgets.IntSlider(value=depth, min=1, max=self.max_depth,
+                                       description="blocks"),
+            "norm": widgets.Dropdown(options=NORMS, value=norm, description="norm"),
+            "weight_scale": widgets.FloatLogSlider(value=weight_scale, base=10,
+                                                   min=math.log10(0.25), max=math.log10(4.0),
+                                                   step=0.01, description="weight scale",
+                                                   readout_format=".3g"),
+        }
+        self._register()
+        self.result = self.compute()
+        self.figure = FigureWidget(plots.layer_norms_figure(self._series(), title=title,
+                                                            **self.AXES))
+        self.status = widgets.HTML(self._status_html()).add_class("gv-status")
+        self._observe()
+        c = self.controls
+        self.widget = widgets.VBox([
+            widgets.HBox([c["depth"], c["norm"], c["weight_scale"]]),
+            self.figure, self.status, self.errors,
+        ]).add_class("gv-explorer")
+
+    def compute(self) -> dict:
+        """Probe both placements; no compile after the first call."""
+        from gradviz.attention_probes import probe_transformer_stacked
+        from gradviz.models.attention import NORMS, PLACEMENTS
+
+        v = self.values
+        depth = int(v["depth"])
+        out = {}
+        for i, placement in enumerate(PLACEMENTS):
+            r = jax.device_get(probe_transformer_stacked(
+                self._params, self._x, self._y, depth, i, NORMS.index(v["norm"]),
+                float(v["weight_scale"]), heads=self.heads))
+            out[placement] = {k: np.asarray(a)[:depth] if np.ndim(a) else float(a)
+                              for k, a in r.items()}
+        return out
+
+    def _series(self) -> dict:
+        return {label: self.result[p]["block_grad_norms"] for p, label in self.SERIES.items()}
+
+    def _status_html(self) -> str:
+        pre, post = self.result["pre"], self.result["post"]
+        last = {p: r["block_grad_norms"][-1] for p, r in self.result.items()}
+        with np.errstate(all="ignore"):
+            ratio = last["post"] / last["pre"]
+            total = {p: float(np.sqrt(np.sum(r["block_grad_norms"] ** 2)))
+                     for p, r in self.result.items()}
+        return ("<span style='font-family:monospace'>last block: pre-LN "
+                f"{_fmt(last['pre'])}, post-LN {_fmt(last['post'])} (post / pre = {_fmt(ratio)})"
+                f" · all blocks: pre-LN {_fmt(total['pre'])}, post-LN {_fmt(total['post'])}"
+                f"<br>pre-LN residual stream RMS: {_fmt(pre['stream_rms'][0])} at block 0, "
+                f"{_fmt(pre['stream_rms'][-1])} at the last block (post-LN: "
+                f"{_fmt(post['stream_rms'][-1])}) · loss pre {_fmt(pre['loss'])}, "
+                f"post {_fmt(post['loss'])}</span>")
+
+    def update(self) -> None:
+        """Re-measure and write the new curves into the existing figure."""
+        self.result = self.compute()
+        plots.apply_update(self.figure, *plots.layer_norms_update(self._series(), **self.AXES))
         self.status.value = self._status_html()
 
 

@@ -15,10 +15,23 @@ def assert_figure_shows_controls(ex):
         ok = np.isfinite(expected) & (expected > 0)
         np.testing.assert_array_equal(np.isnan(shown), ~ok)
         np.testing.assert_allclose(shown[ok], expected[ok], rtol=1e-6)
+        if ex.signal:
+            shown = np.asarray(ex.signal_figure.data[0].y, dtype=float)
+            expected = fresh["preactivation_vars"]
+            ok = np.isfinite(expected) & (expected > 0)
+            np.testing.assert_array_equal(np.isnan(shown), ~ok)
+            np.testing.assert_allclose(shown[ok], expected[ok], rtol=1e-6)
         if ex.health:
             for trace, key in zip(ex.health_figure.data, ("saturated_fraction", "dead_fraction"),
                                   strict=True):
                 np.testing.assert_allclose(np.asarray(trace.y, dtype=float), fresh[key])
+    elif isinstance(ex, widgets.TransformerExplorer):
+        for trace, placement in zip(ex.figure.data, ("pre", "post"), strict=False):
+            shown = np.asarray(trace.y, dtype=float)
+            expected = fresh[placement]["block_grad_norms"]
+            assert shown.shape == (ex.controls["depth"].value,)
+            ok = np.isfinite(expected) & (expected > 0)
+            np.testing.assert_allclose(shown[ok], expected[ok], rtol=1e-6)
     elif isinstance(ex, widgets.PhaseExplorer):
         point = ex.figure.data[2]
         assert list(point.x) == [ex.controls["weight_scale"].value]

@@ -1,0 +1,158 @@
+"""A small transformer: ``depth`` blocks of self-attention + MLP, layer norm pre or post.
+
+Each block has two residual branches, attention ``A`` and an MLP ``M``, and a
+normalisation ``N`` (layer norm or RMSNorm, :func:`gradviz.models.mlp.normalize`):
+
+.. math::
+    \\text{post-LN (Vaswani et al. 2017):}\\quad
+        x \\leftarrow N(x + A(x)), \\quad x \\leftarrow N(x + M(x))
+
+    \\text{pre-LN (Xiong et al. 2020, GPT-2):}\\quad
+        x \\leftarrow x + A(N(x)), \\quad x \\leftarrow x + M(N(x))
+
+with a final ``N`` after the last pre-LN block, then a linear readout. ``A`` is multi-head
+scaled dot-product attention (``jax.nn.dot_product_attention``, no mask) with an output
+projection; ``M(x) = gelu(x W_1 + b_1) W_2 + b_2``. Weights are Xavier normal times
+``weight_scale``; biases start at 0.
+
+In post-LN the only path from the loss to block ``l`` passes through every later norm; in
+pre-LN the residual stream ``x`` reaches every block untouched. Xiong et al. 2020
+(arXiv:2002.04745) show that at initialisation post-LN's gradients are largest near the
+output, while pre-LN's are level across blocks and shrink like ``1/sqrt(depth)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from gradviz import _checks
+from gradviz.models.mlp import normalize
+
+PLACEMENTS = ("pre", "post")
+NORMS = ("layer", "rms")
+
+
+@dataclasses.dataclass(frozen=True)
+class TransformerConfig:
+    """Frozen, hashable description of the stacked transformer; validated on construction."""
+
+    depth: int = 12             # number of blocks
+    d_model: int = 64           # width of the residual stream
+    heads: int = 4              # attention heads; d_model must be a multiple
+    seq_len: int = 16           # tokens per sequence
+    mlp_ratio: int = 4          # hidden width of the MLP is mlp_ratio * d_model
+    placement: str = "pre"      # "pre" or "post": where the norm sits
+    norm: str = "layer"         # "layer" or "rms"
+    weight_scale: float = 1.0   # every weight is weight_scale * Xavier normal
+
+    def __post_init__(self):
+        _checks.integer("depth", self.depth, low=1)
+        _checks.integer("d_model", self.d_model, low=1)
+        _checks.integer("heads", self.heads, low=1)
+        if self.d_model % self.heads:
+            raise ValueError(f"d_model={self.d_model!r} must be a multiple of "
+                             f"heads={self.heads!r}")
+        _checks.integer("seq_len", self.seq_len, low=1)
+        _checks.integer("mlp_ratio", self.mlp_ratio, low=1)
+        _checks.one_of("placement", self.placement, PLACEMENTS)
+        _checks.one_of("norm", self.norm, NORMS)
+        _checks.real("weight_scale", self.weight_scale, low=0.0)
+
+
+def init_transformer(cfg: TransformerConfig, key, max_depth: int | None = None) -> dict:
+    """Stacked parameters: every block array has a leading axis of ``max_depth`` (default
+    ``cfg.depth``); block ``l`` is the same whatever ``max_depth`` is (drawn from
+    ``fold_in(key, l)``). Weights are at ``weight_scale = 1``: apply multiplies them."""
+    max_depth = cfg.depth if max_depth is None else _checks.integer(
+        "max_depth", max_depth, low=cfg.depth)
+    d, m = cfg.d_model, cfg.mlp_ratio * cfg.d_model
+    xavier = jax.nn.initializers.glorot_normal()
+
+    def block(k):
+        kq, kp, ku, kd = jax.random.split(k, 4)
+        return {"qkv": xavier(kq, (d, 3 * d)), "proj": xavier(kp, (d, d)),
+                "up": xavier(ku, (d, m)), "b_up": jnp.zeros((m,)),
+                "down": xavier(kd, (m, d)), "b_down": jnp.zeros((d,))}
+
+    k_blocks, k_out = jax.random.split(key)
+    keys = jax.vmap(lambda i: jax.random.fold_in(k_blocks, i))(jnp.arange(max_depth))
+    return {"blocks": jax.vmap(block)(keys), "readout": xavier(k_out, (d, 1))}
+
+
+def attention(p: dict, x, heads: int):
+    """Multi-head self-attention of ``x: (batch, seq, d)``, then the output projection.
+
+    .. math:: A(x) = \\mathrm{concat}_h\\,
+        \\mathrm{softmax}\\big(Q_h K_h^\\top / \\sqrt{d_h}\\big) V_h \\; W_O,
+        \\qquad [Q, K, V] = x W_{QKV}
+    """
+    b, t, d = x.shape
+    q, k, v = jnp.split(x @ p["qkv"], 3, axis=-1)  # each (b, t, d)
+    split = lambda a: a.reshape(b, t, heads, d // heads)  # noqa: E731
+    out = jax.nn.dot_product_attention(split(q), split(k), split(v))  # (b, t, heads, d_h)
+    return out.reshape(b, t, d) @ p["proj"]
+
+
+def mlp(p: dict, x):
+    """``M(x) = gelu(x W_1 + b_1) W_2 + b_2``."""
+    return jax.nn.gelu(x @ p["up"] + p["b_up"]) @ p["down"] + p["b_down"]
+
+
+def norm_layer(norm_index, x):
+    """``normalize(NORMS[norm_index], x)`` over the last axis; ``norm_index`` may be traced."""
+    return lax.switch(norm_index, [lambda x, k=k: normalize(k, x) for k in NORMS], x)
+
+
+def block(p: dict, x, placement_index, norm_index, heads: int):
+    """One block; ``placement_index`` (into :data:`PLACEMENTS`) and ``norm_index`` (into
+    :data:`NORMS`) may be traced."""
+    def n(x):
+        return norm_layer(norm_index, x)
+
+    def pre(x):
+        x = x + attention(p, n(x), heads)
+        return x + mlp(p, n(x))
+
+    def post(x):
+        x = n(x + attention(p, x, heads))
+        return n(x + mlp(p, x))
+
+    return lax.switch(placement_index, [pre, post], x)
+
+
+def _forward(params, x, depth, placement_index, norm_index, heads, weight_scale, shifts):
+    """The output and the RMS of each block's input ``x_l`` (``(max_depth,)``)."""
+    blocks = jax.tree_util.tree_map(
+        lambda a: a * weight_scale if a.ndim == 3 else a, params["blocks"])
+
+    def step(x, inputs):
+        l, p, shift = inputs
+        x = x + shift
+        rms = jnp.sqrt(jnp.mean(x**2))
+        # lax.cond: blocks past ``depth`` cost nothing (not even in the backward pass)
+        return lax.cond(l < depth, lambda x: block(p, x, placement_index, norm_index, heads),
+                        lambda x: x, x), rms
+
+    max_depth = blocks["qkv"].shape[0]
+    x, rms = lax.scan(step, x, (jnp.arange(max_depth), blocks, shifts))
+    x = jnp.where(placement_index == 0, norm_layer(norm_index, x), x)  # pre-LN's final norm
+    return x @ (weight_scale * params["readout"]), rms
+
+
+def apply_transformer(params: dict, x, depth, placement_index, norm_index, heads: int,
+                      weight_scale=1.0, shifts=None):
+    """Output ``(batch, seq, 1)`` of the first ``depth`` blocks, then the readout.
+
+    ``depth``, ``placement_index``, ``norm_index`` and ``weight_scale`` may be traced
+    (blocks at or past ``depth`` pass ``x`` through). ``shifts: (max_depth, batch, seq, d)``,
+    zeros by default, is added to each block's input: the gradient with respect to it is
+    ``dL/dx_l``.
+    """
+    if shifts is None:
+        shifts = jnp.zeros((params["blocks"]["qkv"].shape[0], *x.shape), x.dtype)
+    return _forward(params, x, depth, placement_index, norm_index, heads, weight_scale,
+                    shifts)[0]

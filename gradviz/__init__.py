@@ -9,6 +9,7 @@ from gradviz import (
                      cliff,
                      data,
                      exercises,
+                     infographic,
                      init,
                      plots,
                      preview,
@@ -45,7 +46,7 @@ __all__ = [
     "probe_rnn", "probes", "stack_params", "tables", "theory", "train", "train_mlp", "train_rnn",
     "ActivationExplorer", "ClippingExplorer", "MitigationExplorer", "TrainingExplorer", "cliff",
     "selfnorm", "TransformerConfig", "TransformerExplorer", "TransformerProbeResult",
-    "apply_transformer", "attention_probes", "init_transformer", "probe_transformer",
+    "apply_transformer", "attention_probes", "infographic", "init_transformer", "probe_transformer",
 ]
 __version__ = "0.1.0"
 

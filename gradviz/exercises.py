@@ -423,3 +423,28 @@ def check_warmup_steps(warmup_steps, *, learning_rate=0.01, steps=300, target=1e
                        "Too long a warm-up leaves too few steps at the full rate."
                        if warmup_steps > steps // 2 else
                        "The first full-size steps still wreck the network: warm up longer.")))
+
+
+def check_exploding_fix(cfg) -> bool:
+    """Lesson 12: an ``MLPConfig`` of at least 40 ReLU layers with He-normal weights times
+    1.5 (the exploding network) that the decision guide calls healthy (re-measured)."""
+    from gradviz.infographic import diagnose
+
+    if cfg is None:
+        print("Not answered yet: set cfg to a gv.MLPConfig(...) and run this cell again.")
+        return False
+    if not isinstance(cfg, MLPConfig):
+        return _report(False, f"cfg={cfg!r} is not a gv.MLPConfig.")
+    fixed = {"activation": "relu", "init": "he_normal", "weight_scale": 1.5}
+    wrong = {k: getattr(cfg, k) for k, v in fixed.items() if getattr(cfg, k) != v}
+    if wrong or cfg.depth < 40:
+        return _report(False, f"keep activation='relu', init='he_normal', weight_scale=1.5 and "
+                       f"depth >= 40 (you have {wrong or {'depth': cfg.depth}}); change "
+                       "something else.")
+    d = probe_mlp(cfg, seed=0, batch_size=128).activation_grad_norms
+    verdict, _ = diagnose(d)
+    ok = verdict == "healthy"
+    with np.errstate(all="ignore"):
+        ratio = d[0] / d[-1]
+    return _report(ok, f"first/last gradient = {ratio:.3g}: the guide says {verdict}" + (
+        "." if ok else "; you need between 1e-2 and 1e2."))

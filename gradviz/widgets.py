@@ -17,7 +17,18 @@ import jax
 import numpy as np
 from plotly.graph_objs import FigureWidget  # imports anywidget now, not at first display
 
-from gradviz import _checks, activations, data, init, plots, preview, probes, theory, train
+from gradviz import (
+    _checks,
+    activations,
+    data,
+    infographic,
+    init,
+    plots,
+    preview,
+    probes,
+    theory,
+    train,
+)
 from gradviz.models.mlp import init_mlp_stacked
 
 _LIVE = weakref.WeakSet()  # every explorer alive in this kernel (tests sweep them all)
@@ -108,6 +119,8 @@ class GradientExplorer(_Explorer):
             controls at once (one update, not one per control).
         health_figure: with ``health=True``, a second FigureWidget showing each layer's
             saturated and dead fractions (:func:`gradviz.probes.activation_stats`); else None.
+        diagnose: with ``diagnose=True`` the status line adds the decision guide's verdict
+            on the current profile (:func:`gradviz.infographic.diagnose`).
         signal_figure: with ``signal=True``, a FigureWidget of the forward signal, each
             layer's pre-activation variance ``Var(h_l)`` against the mean-field variance map
             (:func:`gradviz.theory.variance_profile`); else None.
@@ -119,11 +132,11 @@ class GradientExplorer(_Explorer):
                  width: int = 64, in_dim: int = 16, batch_size: int = 128,
                  max_depth: int = 100, init_std: float = 0.01, seed: int = 0,
                  presets: dict | None = None, title: str = "Per-layer gradient norms",
-                 health: bool = False, signal: bool = False):
-        for name, flag in (("health", health), ("signal", signal)):
+                 health: bool = False, signal: bool = False, diagnose: bool = False):
+        for name, flag in (("health", health), ("signal", signal), ("diagnose", diagnose)):
             if not isinstance(flag, bool):
                 raise ValueError(f"{name}={flag!r} must be True or False")
-        self.health, self.signal = health, signal
+        self.health, self.signal, self.diagnose = health, signal, diagnose
         self.max_depth = _checks.integer("max_depth", max_depth, low=2, high=1000)
         self.width = _checks.integer("width", width, low=1, high=4096)
         self.in_dim = _checks.integer("in_dim", in_dim, low=1)
@@ -221,6 +234,9 @@ class GradientExplorer(_Explorer):
                 per_layer = (q[-1] / q[0]) ** (1 / (q.size - 1)) if q.size > 1 else math.nan
             text += (f"<br>Var(h_0) = {_fmt(q[0])}, Var(h_L-1) = {_fmt(q[-1])}: "
                      f"× {_fmt(per_layer)} per layer")
+        if self.diagnose and d.size >= 2:
+            verdict, advice = infographic.diagnose(d)
+            text += f"<br><b>diagnosis: {verdict}</b> → {advice}"
         if self.health:
             text += (f"<br>saturated: {r['saturated_fraction'].mean():.1%} of all entries · "
                      f"dead units: {r['dead_fraction'].mean():.1%} of all units")
@@ -843,7 +859,7 @@ class TransformerExplorer(_Explorer):
         seed = _checks.integer("seed", seed, low=0)
         cfg = TransformerConfig(depth=depth, d_model=d_model, heads=heads, seq_len=seq_len,
                                 norm=norm, weight_scale=weight_scale)
-        self.heads = heads
+        self.heads, self.width = heads, d_model
         self._params = init_transformer(cfg, jax.random.PRNGKey(seed), self.max_depth)
         self._x, self._y = default_batch(cfg, seed, batch_size)
         self.controls = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -22,11 +23,14 @@ def code_cells(path: Path) -> list[str]:
 
 
 def run_lesson(path: Path) -> dict:
-    """Execute every code cell of ``path``; return the namespace."""
+    """Execute every code cell of ``path`` in a scratch working directory (files a lesson
+    writes, such as lesson 12's exported infographic, stay out of the repository); return
+    the namespace."""
     namespace: dict = {"__name__": "__lesson__"}
-    for i, source in enumerate(code_cells(path)):
-        with contextlib.redirect_stdout(io.StringIO()):
-            exec(compile(source, f"{Path(path).name}[cell {i}]", "exec"), namespace)  # noqa: S102
+    with tempfile.TemporaryDirectory() as scratch, contextlib.chdir(scratch):
+        for i, source in enumerate(code_cells(path)):
+            with contextlib.redirect_stdout(io.StringIO()):
+                exec(compile(source, f"{Path(path).name}[cell {i}]", "exec"), namespace)  # noqa: S102
     return namespace
 
 

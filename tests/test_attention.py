@@ -129,3 +129,15 @@ def test_transformer_explorer_matches_probe_and_never_compiles(count_compiles):
                 control.value = value
     assert counter.count == 0, counter.names
     assert_figure_shows_controls(ex)
+
+
+def test_overflowing_transformer_is_data_not_a_crash():
+    """Weights far too large overflow float32; the probe returns the non-finite numbers (as
+    every probe does) instead of raising."""
+    post = gv.probe_transformer(gv.TransformerConfig(depth=8, placement="post", weight_scale=1e8))
+    assert not np.all(np.isfinite(post.block_grad_norms))  # the gradients overflow ...
+    np.testing.assert_allclose(post.stream_rms[1:], 1.0, atol=1e-3)  # ... the stream cannot
+    for placement in attention.PLACEMENTS:
+        r = gv.probe_transformer(gv.TransformerConfig(depth=8, placement=placement,
+                                                      weight_scale=1e20))
+        assert np.isnan(r.loss) and np.all(np.isnan(r.block_grad_norms))

@@ -20,6 +20,7 @@ from plotly.graph_objs import FigureWidget  # imports anywidget now, not at firs
 from gradviz import (
     _checks,
     activations,
+    attention_probes,
     data,
     infographic,
     init,
@@ -29,6 +30,7 @@ from gradviz import (
     theory,
     train,
 )
+from gradviz.models import attention
 from gradviz.models.mlp import init_mlp_stacked
 
 _LIVE = weakref.WeakSet()  # every explorer alive in this kernel (tests sweep them all)
@@ -81,6 +83,17 @@ class _Explorer:
         except Exception as err:  # shown to the learner, never swallowed
             self.errors.append_stderr(f"{type(err).__name__}: {err}\n")
             raise
+
+    def _assemble(self, *rows) -> None:
+        """The status line, the control callbacks and the layout: each row is a list of
+        control names (one HBox) or a widget, then the status line and the error area."""
+        self.status = widgets.HTML(self._status_html()).add_class("gv-status")
+        self._observe()
+        self.widget = widgets.VBox([
+            *(widgets.HBox([self.controls[n] for n in r]) if isinstance(r, list) else r
+              for r in rows),
+            self.status, self.errors,
+        ]).add_class("gv-explorer")
 
     def _stack(self, init_name: str) -> dict:
         """Weights for ``max_depth`` layers of scheme ``init_name``, drawn once per scheme.
@@ -169,16 +182,10 @@ class GradientExplorer(_Explorer):
         self.signal_figure = FigureWidget(plots.layer_norms_figure(
             self._signal_series(), title="Forward signal: variance of each layer's "
             "pre-activations", **SIGNAL_AXIS)) if signal else None
-        self.status = widgets.HTML(self._status_html()).add_class("gv-status")
-        self._observe()
-        c = self.controls
-        self.widget = widgets.VBox([
-            *([self.preset] if self.presets else []),
-            widgets.HBox([c["depth"], c["activation"], c["init"]]),
-            widgets.HBox([c["weight_scale"], c["clip"], c["clip_threshold"]]),
-            self.figure, *([self.signal_figure] if signal else []),
-            *([self.health_figure] if health else []), self.status, self.errors,
-        ]).add_class("gv-explorer")
+        self._assemble(*([self.preset] if self.presets else []),
+                       ["depth", "activation", "init"], ["weight_scale", "clip", "clip_threshold"],
+                       self.figure, *([self.signal_figure] if signal else []),
+                       *([self.health_figure] if health else []))
 
     def compute(self) -> dict:
         """Measure the network the controls describe; no compile after the first call."""
@@ -313,14 +320,7 @@ class PhaseExplorer(_Explorer):
             self.SIGMA_WS, self.SIGMA_BS, self._grid(activation), measured=self._measured(),
             title=title))
         self.figure.layout.meta = activation  # which activation the contours show
-        self.status = widgets.HTML(self._status_html()).add_class("gv-status")
-        self._observe()
-        c = self.controls
-        self.widget = widgets.VBox([
-            widgets.HBox([c["activation"], c["depth"]]),
-            widgets.HBox([c["weight_scale"], c["bias_scale"]]),
-            self.figure, self.status, self.errors,
-        ]).add_class("gv-explorer")
+        self._assemble(["activation", "depth"], ["weight_scale", "bias_scale"], self.figure)
 
     def _grid(self, activation: str) -> np.ndarray:
         if activation not in self._grids:
@@ -405,13 +405,7 @@ class RNNExplorer(_Explorer):
         self.figure = FigureWidget(plots.layer_norms_figure(
             self._series(), title=title, xlabel="time step t (loss at the last step)",
             xname="step"))
-        self.status = widgets.HTML(self._status_html()).add_class("gv-status")
-        self._observe()
-        c = self.controls
-        self.widget = widgets.VBox([
-            widgets.HBox([c["weight_scale"], c["init"], c["forget_bias"]]),
-            self.figure, self.status, self.errors,
-        ]).add_class("gv-explorer")
+        self._assemble(["weight_scale", "init", "forget_bias"], self.figure)
 
     def compute(self) -> dict:
         """Probe the three cells at the current controls; no compile after the first call."""
@@ -503,15 +497,8 @@ class TrainingExplorer(_Explorer):
         r = self.result
         self.figure = FigureWidget(plots.training_figure(
             r["loss"], r["grad_norms"], r["update_ratios"], r["diverged_at"], title=title))
-        self.status = widgets.HTML(self._status_html()).add_class("gv-status")
-        self._observe()
-        c = self.controls
-        self.widget = widgets.VBox([
-            widgets.HBox([c["depth"], c["activation"], c["init"]]),
-            widgets.HBox([c["weight_scale"], c["learning_rate"]]),
-            widgets.HBox([c["clip"], c["clip_threshold"]]),
-            self.figure, self.status, self.errors,
-        ]).add_class("gv-explorer")
+        self._assemble(["depth", "activation", "init"], ["weight_scale", "learning_rate"],
+                       ["clip", "clip_threshold"], self.figure)
 
     def compute(self) -> dict:
         """Train the network the controls describe; no compile after the first call."""
@@ -610,14 +597,8 @@ class MitigationExplorer(_Explorer):
         self.figure = FigureWidget(plots.layer_norms_figure(
             self.result["series"], title=title, ylabel=self.YLABEL,
             xlabel="layer l, or time step t (loss on the right)"))
-        self.status = widgets.HTML(self._status_html()).add_class("gv-status")
-        self._observe()
-        c = self.controls
-        self.widget = widgets.VBox([
-            widgets.HBox([c["depth"], c["weight_scale"]]),
-            widgets.HBox([c["relu"], c["batch_norm"], c["residual"], c["lstm"]]),
-            self.figure, self.status, self.errors,
-        ]).add_class("gv-explorer")
+        self._assemble(["depth", "weight_scale"], ["relu", "batch_norm", "residual", "lstm"],
+                       self.figure)
 
     YLABEL = "‖∂L/∂h_l‖ / ‖∂L/∂h_last‖ (log)"
 
@@ -713,14 +694,8 @@ class ClippingExplorer(_Explorer):
         self._register()
         self.result = self.compute()
         self.figure = FigureWidget(plots.clipping_figure(*self._plot_args(), title=title))
-        self.status = widgets.HTML(self._status_html()).add_class("gv-status")
-        self._observe()
-        c = self.controls
-        self.widget = widgets.VBox([
-            widgets.HBox([c["depth"], c["weight_scale"], c["learning_rate"]]),
-            widgets.HBox([c["method"], c["clip_threshold"]]),
-            self.figure, self.status, self.errors,
-        ]).add_class("gv-explorer")
+        self._assemble(["depth", "weight_scale", "learning_rate"], ["method", "clip_threshold"],
+                       self.figure)
 
     def _run(self, depth, scale, lr, threshold, method):
         out = jax.device_get(train.train_stacked(
@@ -795,11 +770,7 @@ class ActivationExplorer(_Explorer):
         t = self._tables[v["activation"]]
         self.figure = FigureWidget(plots.activation_figure(
             self.Z_PLOT, t["phi"], t["dphi"], float(v["sigma"]), v["activation"], title=title))
-        self.status = widgets.HTML(self._status_html()).add_class("gv-status")
-        self._observe()
-        c = self.controls
-        self.widget = widgets.VBox([widgets.HBox([c["activation"], c["sigma"]]), self.figure,
-                                    self.status, self.errors]).add_class("gv-explorer")
+        self._assemble(["activation", "sigma"], self.figure)
 
     def compute(self) -> dict:
         """Expectations over ``z ~ N(0, sigma**2)`` by the trapezoid rule on the fine grid."""
@@ -849,23 +820,20 @@ class TransformerExplorer(_Explorer):
                  max_depth: int = 32, d_model: int = 64, heads: int = 4, seq_len: int = 16,
                  batch_size: int = 8, seed: int = 0,
                  title: str = "Transformer blocks: gradient norm per block, pre-LN vs post-LN"):
-        from gradviz.attention_probes import default_batch
-        from gradviz.models.attention import NORMS, TransformerConfig, init_transformer
-
         self.max_depth = _checks.integer("max_depth", max_depth, low=2, high=256)
         _checks.integer("depth", depth, low=1, high=self.max_depth)
         _checks.real("weight_scale", weight_scale, low=0.25, high=4.0)
         batch_size = _checks.integer("batch_size", batch_size, low=1)
         seed = _checks.integer("seed", seed, low=0)
-        cfg = TransformerConfig(depth=depth, d_model=d_model, heads=heads, seq_len=seq_len,
-                                norm=norm, weight_scale=weight_scale)
+        cfg = attention.TransformerConfig(depth=depth, d_model=d_model, heads=heads,
+                                          seq_len=seq_len, norm=norm, weight_scale=weight_scale)
         self.heads, self.width = heads, d_model
-        self._params = init_transformer(cfg, jax.random.PRNGKey(seed), self.max_depth)
-        self._x, self._y = default_batch(cfg, seed, batch_size)
+        self._params = attention.init_transformer(cfg, jax.random.PRNGKey(seed), self.max_depth)
+        self._x, self._y = attention_probes.default_batch(cfg, seed, batch_size)
         self.controls = {
             "depth": widgets.IntSlider(value=depth, min=1, max=self.max_depth,
                                        description="blocks"),
-            "norm": widgets.Dropdown(options=NORMS, value=norm, description="norm"),
+            "norm": widgets.Dropdown(options=attention.NORMS, value=norm, description="norm"),
             "weight_scale": widgets.FloatLogSlider(value=weight_scale, base=10,
                                                    min=math.log10(0.25), max=math.log10(4.0),
                                                    step=0.01, description="weight scale",
@@ -875,25 +843,16 @@ class TransformerExplorer(_Explorer):
         self.result = self.compute()
         self.figure = FigureWidget(plots.layer_norms_figure(self._series(), title=title,
                                                             **self.AXES))
-        self.status = widgets.HTML(self._status_html()).add_class("gv-status")
-        self._observe()
-        c = self.controls
-        self.widget = widgets.VBox([
-            widgets.HBox([c["depth"], c["norm"], c["weight_scale"]]),
-            self.figure, self.status, self.errors,
-        ]).add_class("gv-explorer")
+        self._assemble(["depth", "norm", "weight_scale"], self.figure)
 
     def compute(self) -> dict:
         """Probe both placements; no compile after the first call."""
-        from gradviz.attention_probes import probe_transformer_stacked
-        from gradviz.models.attention import NORMS, PLACEMENTS
-
         v = self.values
         depth = int(v["depth"])
         out = {}
-        for i, placement in enumerate(PLACEMENTS):
-            r = jax.device_get(probe_transformer_stacked(
-                self._params, self._x, self._y, depth, i, NORMS.index(v["norm"]),
+        for i, placement in enumerate(attention.PLACEMENTS):
+            r = jax.device_get(attention_probes.probe_transformer_stacked(
+                self._params, self._x, self._y, depth, i, attention.NORMS.index(v["norm"]),
                 float(v["weight_scale"]), heads=self.heads))
             out[placement] = {k: np.asarray(a)[:depth] if np.ndim(a) else float(a)
                               for k, a in r.items()}

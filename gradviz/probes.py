@@ -31,7 +31,15 @@ from jax import lax
 from jax.flatten_util import ravel_pytree
 
 from gradviz import _checks, activations
-from gradviz.models.mlp import NORMS, MLPConfig, init_mlp, normalize, stack_params
+from gradviz.models.mlp import (
+    NORMS,
+    MLPConfig,
+    depth_bucket,
+    init_mlp,
+    init_stack,
+    normalize,
+    stack_params,
+)
 
 _PHIS = [activations.ACTIVATIONS[n] for n in activations.NAMES]
 _NORMS = [functools.partial(normalize, kind) for kind in NORMS]
@@ -43,10 +51,10 @@ def _act(index, h):
     return lax.switch(index, _PHIS, h)
 
 
-def _act_vjp(index, h, g):
-    """``phi'(h) * g``, the activation's vector-Jacobian product."""
-    branches = [lambda h, g, f=f: jax.vjp(f, h)[1](g)[0] for f in _PHIS]
-    return lax.switch(index, branches, h, g)
+def _slope(index, h):
+    """``phi'(h)`` elementwise, by a forward-mode product with ones (index may be traced)."""
+    branches = [lambda h, f=f: jax.jvp(f, (h,), (jnp.ones_like(h),))[1] for f in _PHIS]
+    return lax.switch(index, branches, h)
 
 
 def _norm(index, h):
@@ -54,21 +62,11 @@ def _norm(index, h):
     return lax.switch(index, _NORMS, h)
 
 
-def _pre(act_index, norm_index, h):
-    """``phi(N(h))``: what a layer does to its pre-activation."""
-    return _act(act_index, _norm(norm_index, h))
-
-
-def _pre_vjp(act_index, norm_index, h, g):
-    """``dL/dh`` from ``g = dL/d phi(N(h))``: the vector-Jacobian product of :func:`_pre`.
-
-    ``phi'(N(h)) * g`` pulled back through the norm layer's own vector-Jacobian product
-    (batch norm mixes the samples, layer norm and RMSNorm the units). Two small switches,
-    not one per (norm, activation) pair, keep the compiled program small.
-    """
-    g = _act_vjp(act_index, _norm(norm_index, h), g)
+def _norm_vjp(index, h, g):
+    """``g`` pulled back through ``N`` at ``h``: ``(dN/dh)^T g`` (batch norm mixes the
+    samples, layer norm and RMSNorm the units; no norm passes ``g`` through)."""
     branches = [lambda h, g: g] + [lambda h, g, n=n: jax.vjp(n, h)[1](g)[0] for n in _NORMS[1:]]
-    return lax.switch(norm_index, branches, h, g)
+    return lax.switch(index, branches, h, g)
 
 
 def _saturated_tanh(h):
@@ -84,7 +82,9 @@ def _saturation_test(name: str):
     """``h -> bool mask`` of the entries in a flat part of activation ``name``.
 
     ``|tanh(h)| > 0.97``; sigmoid below 0.03 or above 0.97; any other activation:
-    ``|phi'(h)| < 0.06 max|phi'|`` (for ReLU, the inactive half-line).
+    ``|phi'(h)| < 0.06 max|phi'|`` (for ReLU, the inactive half-line). (The unrolled
+    reference; :func:`probe_stacked` uses the same sets written as slope limits,
+    :data:`SATURATION_SLOPES`.)
     """
     if name == "tanh":
         return _saturated_tanh
@@ -94,22 +94,12 @@ def _saturation_test(name: str):
     return lambda h: jnp.abs(dphi(h)) < 0.06 * bound
 
 
-_SATURATION = [_saturation_test(n) for n in activations.NAMES]
+# The same sets as slope limits, |phi'(h)| < limit: tanh' = 1 - tanh^2, so |tanh| > 0.97
+# is tanh' < 1 - 0.97^2; sigmoid' = s (1 - s), so s < 0.03 or s > 0.97 is s' < 0.03 * 0.97.
+SATURATION_SLOPES = tuple(
+    {"tanh": 1 - 0.97**2, "sigmoid": 0.03 * 0.97}.get(n, 0.06 * activations.DERIVATIVE_BOUNDS[n])
+    for n in activations.NAMES)
 DEAD_SLOPE = 1e-6  # a unit is dead when |phi'(h)| is below this for every sample
-
-
-def _health(act_index, H, depth, norm_index=0):
-    """Per-layer saturated and dead fractions of the stacked pre-activations ``H``.
-
-    ``H: (max_depth, batch, width)``; the activation sees ``N(H)``. Layers at or past
-    ``depth`` report 0.
-    """
-    used = jnp.arange(H.shape[0]) < depth
-    H = _norm(norm_index, H)
-    sat = jnp.mean(lax.switch(act_index, _SATURATION, H), axis=(1, 2))  # (max_depth,)
-    slope = jnp.abs(_act_vjp(act_index, H, jnp.ones_like(H)))
-    dead = jnp.mean(jnp.all(slope < DEAD_SLOPE, axis=1), axis=1)  # (max_depth,)
-    return jnp.where(used, sat, 0.0), jnp.where(used, dead, 0.0)
 
 
 def norm(a):
@@ -162,7 +152,7 @@ def _readout_loss(w, b, x, y):
 
 
 def _backprop(stack, x, y, depth, act_index, w_mult=1.0, b_mult=1.0, residual=False,
-              norm_index=0):
+              norm_index=0, health=False):
     """Forward and backward pass of the stacked MLP through its first ``depth`` layers.
 
     Weights are ``w_mult * w`` and biases ``b_mult * b``, and each layer applies the
@@ -172,57 +162,70 @@ def _backprop(stack, x, y, depth, act_index, w_mult=1.0, b_mult=1.0, residual=Fa
     ``max_depth``: ``weight_grad_norms`` and ``bias_grad_norms`` (taken inside the loop,
     so unused layers cost nothing), ``activation_grad_norms`` ``||dL/dh_l||``,
     ``activation_stds``, the pre-activations ``H`` and the outputs ``X``, both
-    ``(max_depth, batch, width)``.
+    ``(max_depth, batch, width)``; with ``health`` (static) also ``saturated_fraction`` and
+    ``dead_fraction`` (see :func:`activation_stats`).
+
+    Layer 0 runs inside both loops (its matrix products with the hidden weights are
+    computed and discarded), so the activation and norm switches appear once per loop:
+    each switch site compiles every branch, and the compile is what a learner waits for.
     """
     first, hidden, out = stack["first"], stack["hidden"], stack["readout"]
     max_depth = hidden["w"].shape[0] + 1
     batch, width = x.shape[0], first["w"].shape[1]
     zeros = jnp.zeros((max_depth,), x.dtype)
-
-    # Forward: keep pre-activations H and post-activations X of every layer.
     h0 = w_mult * (x @ first["w"]) + b_mult * first["b"]  # (batch, width)
-    x0 = _pre(act_index, norm_index, h0)
-    H = jnp.zeros((max_depth, batch, width), x.dtype).at[0].set(h0)
-    X = jnp.zeros((max_depth, batch, width), x.dtype).at[0].set(x0)
-    stds = zeros.at[0].set(jnp.std(x0))
 
+    # Forward: h_l from x_{l-1} (layer 0 from the inputs); keep every h_l and x_l.
     def forward(carry):
-        l, xl, H, X, stds = carry
-        h = w_mult * (xl @ hidden["w"][l - 1]) + b_mult * hidden["b"][l - 1]  # (batch, width)
-        xn = _pre(act_index, norm_index, h) + jnp.where(residual, xl, 0.0)
-        return l + 1, xn, H.at[l].set(h), X.at[l].set(xn), stds.at[l].set(jnp.std(xn))
+        l, x_prev, H, X, stds = carry
+        k = jnp.maximum(l - 1, 0)
+        h = jnp.where(l == 0, h0, w_mult * (x_prev @ hidden["w"][k]) + b_mult * hidden["b"][k])
+        skip = jnp.logical_and(residual, l >= 1)
+        xl = _act(act_index, _norm(norm_index, h)) + jnp.where(skip, x_prev, 0.0)
+        return l + 1, xl, H.at[l].set(h), X.at[l].set(xl), stds.at[l].set(jnp.std(xl))
 
+    H = jnp.zeros((max_depth, batch, width), x.dtype)
     _, x_last, H, X, stds = lax.while_loop(
-        lambda c: c[0] < depth, forward, (1, x0, H, X, stds))
+        lambda c: c[0] < depth, forward, (0, jnp.zeros_like(h0), H, jnp.zeros_like(H), zeros))
 
     # Readout and its gradients.
     loss, (g_wo, g_bo, g) = jax.value_and_grad(_readout_loss, argnums=(0, 1, 2))(
         w_mult * out["w"], b_mult * out["b"], x_last, y)
 
-    # Backward through the hidden layers l = depth-1, ..., 1.
+    # Backward, l = depth-1, ..., 0: delta_l = dL/dh_l, then layer l's weight gradient
+    # (for l >= 1; layer 0's reads the inputs and is taken after the loop) and g_{l-1}.
+    sat_limit = jnp.asarray(SATURATION_SLOPES)[act_index]
+
     def backward(carry):
-        l, g, dw, db, n = carry
-        delta = _pre_vjp(act_index, norm_index, H[l], g)  # (batch, width) = dL/dh_l
-        dw_l, db_l = X[l - 1].T @ delta, jnp.sum(delta, axis=0)  # (width, width), (width,)
-        g_prev = w_mult * (delta @ hidden["w"][l - 1].T) + jnp.where(residual, g, 0.0)
-        n = {"w": n["w"].at[l].set(norm(dw_l)), "b": n["b"].at[l].set(norm(db_l)),
+        l, g, _, dw, db, n = carry
+        slope = _slope(act_index, _norm(norm_index, H[l]))  # phi'(N(h_l))
+        delta = _norm_vjp(norm_index, H[l], slope * g)  # (batch, width)
+        k, hid = jnp.maximum(l - 1, 0), l >= 1
+        dw_l, db_l = X[k].T @ delta, jnp.sum(delta, axis=0)  # (width, width), (width,)
+        g_prev = w_mult * (delta @ hidden["w"][k].T) + jnp.where(residual, g, 0.0)
+        n = {**n, "w": n["w"].at[l].set(norm(dw_l)), "b": n["b"].at[l].set(norm(db_l)),
              "h": n["h"].at[l].set(norm(delta))}
-        return l - 1, g_prev, dw.at[l - 1].set(dw_l), db.at[l - 1].set(db_l), n
+        if health:
+            n["sat"] = n["sat"].at[l].set(jnp.mean(jnp.abs(slope) < sat_limit))
+            n["dead"] = n["dead"].at[l].set(
+                jnp.mean(jnp.all(jnp.abs(slope) < DEAD_SLOPE, axis=0)))
+        return (l - 1, g_prev, delta, dw.at[k].set(jnp.where(hid, dw_l, dw[k])),
+                db.at[k].set(jnp.where(hid, db_l, db[k])), n)
 
-    _, g, dw, db, n = lax.while_loop(
-        lambda c: c[0] >= 1, backward,
-        (depth - 1, g, jnp.zeros_like(hidden["w"]), jnp.zeros_like(hidden["b"]),
-         {"w": zeros, "b": zeros, "h": zeros}))
+    n = {key: zeros for key in ("w", "b", "h") + (("sat", "dead") if health else ())}
+    _, _, delta, dw, db, n = lax.while_loop(
+        lambda c: c[0] >= 0, backward,
+        (depth - 1, g, jnp.zeros_like(h0), jnp.zeros_like(hidden["w"]),
+         jnp.zeros_like(hidden["b"]), n))
 
-    # Layer 0 reads the inputs.
-    delta = _pre_vjp(act_index, norm_index, H[0], g)
-    dw0, db0 = x.T @ delta, jnp.sum(delta, axis=0)
+    dw0, db0 = x.T @ delta, jnp.sum(delta, axis=0)  # layer 0 reads the inputs
     grads = {"first": {"w": dw0, "b": db0}, "hidden": {"w": dw, "b": db},
              "readout": {"w": g_wo, "b": g_bo}}
     stats = {"weight_grad_norms": n["w"].at[0].set(norm(dw0)),
              "bias_grad_norms": n["b"].at[0].set(norm(db0)),
-             "activation_grad_norms": n["h"].at[0].set(norm(delta)),
-             "activation_stds": stds, "H": H, "X": X}
+             "activation_grad_norms": n["h"], "activation_stds": stds, "H": H, "X": X}
+    if health:
+        stats["saturated_fraction"], stats["dead_fraction"] = n["sat"], n["dead"]
     return loss, grads, stats
 
 
@@ -258,7 +261,7 @@ def probe_stacked(stack, x, y, depth, act_index, w_mult=1.0, b_mult=1.0,
         ``activation_grad_norms``, ``activation_stds``; scalars ``loss``, ``global_norm``.
     """
     loss, grads, st = _backprop(stack, x, y, depth, act_index, w_mult, b_mult, residual,
-                                norm_index)
+                                norm_index, health)
     gw = st["weight_grad_norms"]
     # optax.clip_by_global_norm: g * c / ||g|| when ||g|| >= c, else g unchanged.
     # (The global norm is taken from the per-layer norms, so it cannot overflow early.)
@@ -269,8 +272,8 @@ def probe_stacked(stack, x, y, depth, act_index, w_mult=1.0, b_mult=1.0,
            "activation_grad_norms": st["activation_grad_norms"],
            "activation_stds": st["activation_stds"], "loss": loss, "global_norm": global_norm}
     if health:
-        out["saturated_fraction"], out["dead_fraction"] = _health(act_index, st["H"], depth,
-                                                                  norm_index)
+        out["saturated_fraction"], out["dead_fraction"] = (st["saturated_fraction"],
+                                                           st["dead_fraction"])
         used = jnp.arange(st["X"].shape[0]) < depth
         out["activation_means"] = jnp.where(used, jnp.mean(st["X"], axis=(1, 2)), 0.0)
         out["activation_vars"] = jnp.where(used, jnp.var(st["X"], axis=(1, 2)), 0.0)
@@ -396,9 +399,9 @@ def probe_mlp(cfg: MLPConfig, params=None, x=None, y=None, seed: int = 0,
     """
     if clip_norm is not None:
         clip_norm = _checks.real("clip_norm", clip_norm, low=0.0, inclusive=False)
-    params, x, y = _prepare(cfg, params, x, y, seed, batch_size)
+    params, x, y = _prepare(cfg, params, x, y, seed, batch_size, draw=False)
     out = jax.device_get(probe_stacked(
-        pad_stack(stack_params(params)), x, y, cfg.depth, activations.NAMES.index(cfg.activation),
+        _stack_for(cfg, params, seed), x, y, cfg.depth, activations.NAMES.index(cfg.activation),
         clip_norm=-1.0 if clip_norm is None else clip_norm, residual=cfg.residual,
         norm_index=NORMS.index(cfg.norm)))
     d = cfg.depth
@@ -413,17 +416,24 @@ def probe_mlp(cfg: MLPConfig, params=None, x=None, y=None, seed: int = 0,
 
 
 def pad_stack(stack: dict) -> dict:
-    """``stack`` with zero hidden layers appended so that ``1 + len(hidden)`` is a power of
-    two (at least 32). :func:`probe_stacked` never reads them, and networks whose depths
-    share a bucket (1-32, 33-64, 65-128, ...) then share one compiled program. (Depths up
-    to 32 share one: on a 2-core laptop each compile costs about 5 s, while the padding
-    costs a copy of zero layers that the depth-exact loop never touches.)"""
+    """``stack`` with zero hidden layers appended up to :func:`depth_bucket` layers.
+
+    :func:`probe_stacked` never reads them, and networks whose depths share a bucket
+    (1-32, 33-64, 65-128, ...) then share one compiled program.
+    """
     w, b = stack["hidden"]["w"], stack["hidden"]["b"]
-    size = max(32, 1 << w.shape[0].bit_length())  # smallest power of two >= 1 + len(hidden)
-    pad = size - 1 - w.shape[0]
+    pad = depth_bucket(1 + w.shape[0]) - 1 - w.shape[0]
     return {**stack, "hidden": {
         "w": jnp.concatenate([w, jnp.zeros((pad, *w.shape[1:]), w.dtype)]),
         "b": jnp.concatenate([b, jnp.zeros((pad, *b.shape[1:]), b.dtype)])}}
+
+
+def _stack_for(cfg, params, seed):
+    """The padded stack :func:`probe_stacked` reads: ``params`` stacked and padded, or, when
+    ``params`` is None, :func:`init_stack` drawn directly (no list to stack and pad)."""
+    if params is None:
+        return init_stack(cfg, jax.random.PRNGKey(seed))
+    return pad_stack(stack_params(params))
 
 
 def _check_params(cfg, params):
@@ -492,9 +502,9 @@ def activation_stats(cfg: MLPConfig, params=None, x=None, seed: int = 0,
     Computed by :func:`probe_stacked` (``health=True``), so it shares the compiled program
     of :func:`probe_mlp`; ``_activation_stats``, the unrolled version, is the tests' reference.
     """
-    params, x, y = _prepare(cfg, params, x, None, seed, batch_size, need_y=False)
+    params, x, y = _prepare(cfg, params, x, None, seed, batch_size, need_y=False, draw=False)
     out = jax.device_get(probe_stacked(
-        pad_stack(stack_params(params)), x, y, cfg.depth, activations.NAMES.index(cfg.activation),
+        _stack_for(cfg, params, seed), x, y, cfg.depth, activations.NAMES.index(cfg.activation),
         residual=cfg.residual, norm_index=NORMS.index(cfg.norm), health=True))
     keys = {"mean": "activation_means", "var": "activation_vars", "pre_var": "preactivation_vars",
             "saturated": "saturated_fraction", "dead": "dead_fraction"}
@@ -565,15 +575,17 @@ def jacobian_spectra(cfg: MLPConfig, params=None, x=None, seed: int = 0) -> dict
     return {"layers": [np.asarray(v) for v in layers], "network": np.asarray(whole)}
 
 
-def _prepare(cfg, params, x, y, seed, batch_size, *, need_y=True):
-    """Validate and default the arguments shared by the probes."""
+def _prepare(cfg, params, x, y, seed, batch_size, *, need_y=True, draw=True):
+    """Validate and default the arguments shared by the probes (``draw=False``: leave
+    ``params=None`` as None rather than drawing it from ``seed``)."""
     if not isinstance(cfg, MLPConfig):
         raise ValueError(f"cfg={cfg!r} must be an MLPConfig")
     seed = _checks.integer("seed", seed, low=0)
     batch_size = _checks.integer("batch_size", batch_size, low=1)
-    if params is None:
+    if params is None and draw:
         params = init_mlp(cfg, jax.random.PRNGKey(seed))
-    _check_params(cfg, params)
+    if params is not None:
+        _check_params(cfg, params)
     if need_y and (x is None) != (y is None):
         raise ValueError("x and y must be given together (or both left as None)")
     if x is None:

@@ -262,7 +262,7 @@ def train_variants(configs: dict, *, learning_rate: float = 0.01, steps: int = 2
     Returns:
         ``{label: TrainHistory}`` whose ``params`` and ``update_norms`` are None.
     """
-    from gradviz.models.mlp import NORMS, init_mlp_stacked
+    from gradviz.models.mlp import NORMS, draw_stack
 
     if not configs or not all(isinstance(c, MLPConfig) for c in configs.values()):
         raise ValueError(f"configs={configs!r} must be a non-empty dict of MLPConfig")
@@ -284,9 +284,8 @@ def train_variants(configs: dict, *, learning_rate: float = 0.01, steps: int = 2
 
     out = {}
     for label, c in configs.items():
-        stack = init_mlp_stacked(jax.random.PRNGKey(seed), init.NAMES.index(c.init), c.init_std,
-                                 in_dim=c.in_dim, width=c.width, out_dim=c.out_dim,
-                                 max_depth=c.depth)
+        stack = draw_stack(jax.random.PRNGKey(seed), init.NAMES.index(c.init), c.init_std,
+                           in_dim=c.in_dim, width=c.width, out_dim=c.out_dim, max_depth=c.depth)
         r = jax.device_get(train_stacked(
             stack, x, y, c.depth, activations.NAMES.index(c.activation), c.weight_scale,
             learning_rate, -1.0 if clip_norm is None else clip_norm, c.residual,

@@ -31,7 +31,7 @@ from gradviz import (
     train,
 )
 from gradviz.models import attention
-from gradviz.models.mlp import init_mlp_stacked
+from gradviz.models.mlp import draw_stack
 
 _LIVE = weakref.WeakSet()  # every explorer alive in this kernel (tests sweep them all)
 _COUNTER = itertools.count()
@@ -101,7 +101,7 @@ class _Explorer:
         Needs ``_key``, ``_stacks``, ``init_std``, ``in_dim``, ``width`` and ``max_depth``.
         """
         if init_name not in self._stacks:
-            self._stacks[init_name] = init_mlp_stacked(
+            self._stacks[init_name] = draw_stack(
                 self._key, init.NAMES.index(init_name), self.init_std, in_dim=self.in_dim,
                 width=self.width, out_dim=1, max_depth=self.max_depth)
         return self._stacks[init_name]
@@ -301,8 +301,8 @@ class PhaseExplorer(_Explorer):
         self.width = _checks.integer("width", width, low=1, high=4096)
         batch_size = _checks.integer("batch_size", batch_size, low=1)
         key = jax.random.PRNGKey(_checks.integer("seed", seed, low=0))
-        self._stack = init_mlp_stacked(key, init.NAMES.index("lecun"), 0.01, in_dim=self.width,
-                                       width=self.width, out_dim=1, max_depth=100)
+        self._stack = draw_stack(key, init.NAMES.index("lecun"), 0.01, in_dim=self.width,
+                                 width=self.width, out_dim=1, max_depth=100)
         self._x, self._y = probes.default_batch(seed, batch_size, self.width, 1)
         self._grids: dict = {}  # activation -> chi grid, at most len(activations.NAMES)
         self._register()

@@ -90,20 +90,42 @@ class MLPConfig:
                             weight_scale=self.weight_scale, std=self.init_std)
 
 
+def depth_bucket(depth: int) -> int:
+    """The smallest power of two ``>= depth``, and at least 32.
+
+    Stacked parameters are drawn and padded to this many layers, so that every network
+    whose depth falls in one bucket (1-32, 33-64, 65-128, ...) shares one compiled
+    program: on a 2-core laptop each compile costs seconds, while the unused layers cost
+    only memory (the depth-exact loops never touch them).
+    """
+    return max(32, 1 << (int(depth) - 1).bit_length())
+
+
+def init_stack(cfg: MLPConfig, key) -> dict:
+    """:func:`init_mlp`'s parameters in the :func:`stack_params` layout, padded to
+    :func:`depth_bucket` layers: ``hidden`` holds ``depth_bucket(cfg.depth) - 1`` layers,
+    of which the first ``cfg.depth - 1`` are :func:`init_mlp`'s (the rest are further
+    draws that no depth-``cfg.depth`` computation reads)."""
+    if not isinstance(cfg, MLPConfig):
+        raise ValueError(f"cfg={cfg!r} must be an MLPConfig")
+    st = init_mlp_stacked(key, init.NAMES.index(cfg.init), cfg.init_std, in_dim=cfg.in_dim,
+                          width=cfg.width, out_dim=cfg.out_dim, max_depth=depth_bucket(cfg.depth))
+    return {part: {"w": cfg.weight_scale * p["w"], "b": cfg.bias_scale * p["b"]}
+            for part, p in st.items()}
+
+
 def init_mlp(cfg: MLPConfig, key) -> list[dict]:
     """Draw parameters: ``depth + 1`` layers ``{"w": (fan_in, fan_out), "b": (fan_out,)}``.
 
     The last entry is the linear readout. Layer ``l`` is the same draw for every depth
     (and the same as the widgets', which use :func:`init_mlp_stacked` with this key).
+    The stack is drawn at :func:`depth_bucket` depth, so networks of depths 1-32 share
+    one compiled draw rather than compiling one per depth.
     """
-    if not isinstance(cfg, MLPConfig):
-        raise ValueError(f"cfg={cfg!r} must be an MLPConfig")
-    st = init_mlp_stacked(key, init.NAMES.index(cfg.init), cfg.init_std, in_dim=cfg.in_dim,
-                          width=cfg.width, out_dim=cfg.out_dim, max_depth=cfg.depth)
+    st = init_stack(cfg, key)
     hidden = [{"w": st["hidden"]["w"][i], "b": st["hidden"]["b"][i]}
               for i in range(cfg.depth - 1)]
-    return [{"w": cfg.weight_scale * p["w"], "b": cfg.bias_scale * p["b"]}
-            for p in [st["first"], *hidden, st["readout"]]]
+    return [st["first"], *hidden, st["readout"]]
 
 
 def apply_mlp(params: list[dict], x, cfg: MLPConfig):
@@ -157,3 +179,12 @@ def init_mlp_stacked(key, init_index, std, *, in_dim, width, out_dim, max_depth)
         "hidden": {"w": hidden_w, "b": hidden_b(jnp.arange(hidden))},  # (hidden, width)
         "readout": {"w": readout[0], "b": jax.random.normal(kb[2], (out_dim,))},
     }
+
+
+def draw_stack(key, init_index, std, *, in_dim, width, out_dim, max_depth) -> dict:
+    """:func:`init_mlp_stacked` for ``max_depth`` layers, drawn at :func:`depth_bucket` depth
+    and cut to ``max_depth``: the same arrays, from a compiled draw that every depth in the
+    bucket shares."""
+    st = init_mlp_stacked(key, init_index, std, in_dim=in_dim, width=width, out_dim=out_dim,
+                          max_depth=depth_bucket(max_depth))
+    return {**st, "hidden": {k: v[:max(max_depth - 1, 1)] for k, v in st["hidden"].items()}}

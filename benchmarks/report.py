@@ -24,8 +24,10 @@ this run, these are the steps that led to them.
   recompiles, and 1.2-1.5x the bare unrolled chain (table above, column
   engine/bare). Adopted for the widgets.
 * **`probe_mlp` on the unrolled, exact-depth `jax.grad` program** (`probes.probe_unrolled`),
-  compiled once per depth: adopted for the function API, which is called with a fixed
-  configuration.
+  compiled once per depth: adopted at first for the function API, then replaced by the
+  explorer's engine on weights padded to a depth bucket (1-32, 33-64, ...): a lesson that
+  compares depths 5, 10, 20 and 30 used to compile four programs of about 5 s each on a
+  cold cache. `probe_unrolled` stays as the tests' independent reference.
 * **One reduction over stacked per-layer gradients instead of one per layer** (for arrays
   under 16k entries): d50 w64 went from 1.8x to 1.2-1.3x the bare chain. Stacking the
   large w256 gradients made it worse (d100 w256: 84 ms against 43 ms), hence the size limit.
@@ -35,6 +37,24 @@ this run, these are the steps that led to them.
   new process 5.5 s -> 2.5 s, then, with the next two items, about 1.7 s.
 * **One `lax.switch` drawing all three weight stacks** instead of three switches over the
   8 init schemes: the weight-drawing function's trace + lowering went from 1.1 s to 0.6 s.
+* **One activation switch per loop in the engine** (`phi'` by forward mode; saturated and
+  dead units as limits on that slope; layer 0 inside both loops) instead of six switch
+  sites over the 9 activations: compiling the engine went from 2.3 s to 1.0 s (with the
+  health statistics; 1.6 s to 1.0 s without). The price is layer 0's discarded products
+  with the hidden weights: d10 w64 0.90 -> 1.1 ms, within 5% at depth 100. Skipping them
+  with `lax.cond` was slower (d100 w256 52 -> 69 ms: the conditional copied the carried
+  gradient stack).
+* **Weights drawn at the depth bucket** and cut to the depth: `init_mlp` used to compile
+  its draw once per depth (about 2.2 s each cold); lesson 03's depth table (depths 5, 10,
+  20, 30) went from 15.4 s to 5.1 s, and the explorers and `train_variants` share the
+  draw with `init_mlp`. The arrays are the same bit for bit (layer `l` comes from
+  `fold_in(key, l)`).
+* **Drawing only the selected init scheme** (1.3-1.8 s to compile against 2.7 s for the
+  switch over all nine): not adopted, since lessons compare several schemes at one shape
+  (lesson 03 five, lesson 10 eight) and each would compile on its own.
+* **Per-program XLA options** (`xla_backend_optimization_level=1`,
+  `xla_llvm_disable_expensive_passes`): the draw compiled in 2.5 s instead of 2.9 s, the
+  engine no faster. Not adopted.
 * **Importing `FigureWidget` (and anywidget) with `gradviz`**, not at first display: 0.75 s
   moved from the explorer's cell to the import cell.
 * **Kernel-side figure update by direct property assignment** instead of `update_layout`

@@ -433,6 +433,13 @@ def _stack_for(cfg, params, seed):
     ``params`` is None, :func:`init_stack` drawn directly (no list to stack and pad)."""
     if params is None:
         return init_stack(cfg, jax.random.PRNGKey(seed))
+    return _stack_padded(params)
+
+
+@jax.jit
+def _stack_padded(params):
+    """``pad_stack(stack_params(params))`` as one compiled copy (run eagerly, the weights
+    would be copied twice: once to stack them, once to pad)."""
     return pad_stack(stack_params(params))
 
 

@@ -67,3 +67,19 @@ def test_stacked_draw_picks_the_named_scheme():
         (stack,) = init.draw_stacks(i, [jax.random.PRNGKey(2)], [(3, 50, 50)], std=0.05)
         expected = init.sigma_w(name, 50, 50, std=0.05) ** 2 / 50
         assert float(jnp.var(stack)) == pytest.approx(expected, rel=0.1, abs=1e-12)
+
+
+@pytest.mark.parametrize("fan_in, fan_out", [(16, 64), (64, 64), (64, 1), (13, 30)])
+def test_stacked_draw_equals_the_jax_nn_initializer_of_each_layer(fan_in, fan_out):
+    """Matrix i of a stack, drawn by the compiled switch over schemes, is the scheme's own
+    jax.nn draw from fold_in(key, i) (up to the last float32 bit: XLA may fold the
+    constant scale differently in the compiled program than in an eager call)."""
+    key = jax.random.PRNGKey(5)
+    draw = jax.jit(lambda index: init.draw_stacks(index, [key], [(3, fan_in, fan_out)], std=0.05))
+    for index, name in enumerate(init.NAMES):
+        (stack,) = draw(index)
+        expected = np.stack([init.INITIALIZERS[name](0.05)(jax.random.fold_in(key, i),
+                                                           (fan_in, fan_out), jnp.float32)
+                             for i in range(3)])
+        np.testing.assert_allclose(np.asarray(stack), expected, rtol=5e-7, atol=1e-30,
+                                   err_msg=name)

@@ -162,8 +162,9 @@ def _backprop(stack, x, y, depth, act_index, w_mult=1.0, b_mult=1.0, residual=Fa
     ``max_depth``: ``weight_grad_norms`` and ``bias_grad_norms`` (taken inside the loop,
     so unused layers cost nothing), ``activation_grad_norms`` ``||dL/dh_l||``,
     ``activation_stds``, the pre-activations ``H`` and the outputs ``X``, both
-    ``(max_depth, batch, width)``; with ``health`` (static) also ``saturated_fraction`` and
-    ``dead_fraction`` (see :func:`activation_stats`).
+    ``(max_depth, batch, width)``; with ``health`` (static) also ``saturated_fraction``,
+    ``dead_fraction``, ``activation_means``, ``activation_vars`` and ``preactivation_vars``
+    (see :func:`activation_stats`), each taken inside the loops.
 
     Layer 0 runs inside both loops (its matrix products with the hidden weights are
     computed and discarded), so the activation and norm switches appear once per loop:
@@ -177,16 +178,22 @@ def _backprop(stack, x, y, depth, act_index, w_mult=1.0, b_mult=1.0, residual=Fa
 
     # Forward: h_l from x_{l-1} (layer 0 from the inputs); keep every h_l and x_l.
     def forward(carry):
-        l, x_prev, H, X, stds = carry
+        l, x_prev, H, X, f = carry
         k = jnp.maximum(l - 1, 0)
         h = jnp.where(l == 0, h0, w_mult * (x_prev @ hidden["w"][k]) + b_mult * hidden["b"][k])
         skip = jnp.logical_and(residual, l >= 1)
         xl = _act(act_index, _norm(norm_index, h)) + jnp.where(skip, x_prev, 0.0)
-        return l + 1, xl, H.at[l].set(h), X.at[l].set(xl), stds.at[l].set(jnp.std(xl))
+        f = {**f, "std": f["std"].at[l].set(jnp.std(xl))}
+        if health:  # per used layer, inside the loop: unused layers cost nothing
+            f["mean"] = f["mean"].at[l].set(jnp.mean(xl))
+            f["var"] = f["var"].at[l].set(jnp.var(xl))
+            f["pre_var"] = f["pre_var"].at[l].set(jnp.var(h))
+        return l + 1, xl, H.at[l].set(h), X.at[l].set(xl), f
 
     H = jnp.zeros((max_depth, batch, width), x.dtype)
-    _, x_last, H, X, stds = lax.while_loop(
-        lambda c: c[0] < depth, forward, (0, jnp.zeros_like(h0), H, jnp.zeros_like(H), zeros))
+    f = {key: zeros for key in ("std",) + (("mean", "var", "pre_var") if health else ())}
+    _, x_last, H, X, f = lax.while_loop(
+        lambda c: c[0] < depth, forward, (0, jnp.zeros_like(h0), H, jnp.zeros_like(H), f))
 
     # Readout and its gradients.
     loss, (g_wo, g_bo, g) = jax.value_and_grad(_readout_loss, argnums=(0, 1, 2))(
@@ -223,9 +230,11 @@ def _backprop(stack, x, y, depth, act_index, w_mult=1.0, b_mult=1.0, residual=Fa
              "readout": {"w": g_wo, "b": g_bo}}
     stats = {"weight_grad_norms": n["w"].at[0].set(norm(dw0)),
              "bias_grad_norms": n["b"].at[0].set(norm(db0)),
-             "activation_grad_norms": n["h"], "activation_stds": stds, "H": H, "X": X}
+             "activation_grad_norms": n["h"], "activation_stds": f["std"], "H": H, "X": X}
     if health:
-        stats["saturated_fraction"], stats["dead_fraction"] = n["sat"], n["dead"]
+        stats.update(saturated_fraction=n["sat"], dead_fraction=n["dead"],
+                     activation_means=f["mean"], activation_vars=f["var"],
+                     preactivation_vars=f["pre_var"])
     return loss, grads, stats
 
 
@@ -272,12 +281,9 @@ def probe_stacked(stack, x, y, depth, act_index, w_mult=1.0, b_mult=1.0,
            "activation_grad_norms": st["activation_grad_norms"],
            "activation_stds": st["activation_stds"], "loss": loss, "global_norm": global_norm}
     if health:
-        out["saturated_fraction"], out["dead_fraction"] = (st["saturated_fraction"],
-                                                           st["dead_fraction"])
-        used = jnp.arange(st["X"].shape[0]) < depth
-        out["activation_means"] = jnp.where(used, jnp.mean(st["X"], axis=(1, 2)), 0.0)
-        out["activation_vars"] = jnp.where(used, jnp.var(st["X"], axis=(1, 2)), 0.0)
-        out["preactivation_vars"] = jnp.where(used, jnp.var(st["H"], axis=(1, 2)), 0.0)
+        for key in ("saturated_fraction", "dead_fraction", "activation_means", "activation_vars",
+                    "preactivation_vars"):
+            out[key] = st[key]
     return out
 
 
@@ -400,10 +406,12 @@ def probe_mlp(cfg: MLPConfig, params=None, x=None, y=None, seed: int = 0,
     if clip_norm is not None:
         clip_norm = _checks.real("clip_norm", clip_norm, low=0.0, inclusive=False)
     params, x, y = _prepare(cfg, params, x, y, seed, batch_size, draw=False)
+    # health=True although the statistics are dropped: the program is then the one
+    # activation_stats runs (one compile for both; the statistics cost 1-8% of the call).
     out = jax.device_get(probe_stacked(
         _stack_for(cfg, params, seed), x, y, cfg.depth, activations.NAMES.index(cfg.activation),
         clip_norm=-1.0 if clip_norm is None else clip_norm, residual=cfg.residual,
-        norm_index=NORMS.index(cfg.norm)))
+        norm_index=NORMS.index(cfg.norm), health=True))
     d = cfg.depth
     return ProbeResult(
         weight_grad_norms=np.asarray(out["weight_grad_norms"][:d]),

@@ -52,6 +52,13 @@ this run, these are the steps that led to them.
 * **Drawing only the selected init scheme** (1.3-1.8 s to compile against 2.7 s for the
   switch over all nine): not adopted, since lessons compare several schemes at one shape
   (lesson 03 five, lesson 10 eight) and each would compile on its own.
+* **One switch branch per family of initializers** (truncated normal, uniform, normal,
+  orthogonal, zeros, with each scheme's scale as data): the draw compiled in 1.7 s instead
+  of 2.7 s, but He and Glorot normal weights moved in their last float32 bit (XLA folds a
+  constant scale differently from a traced one), and the lessons' SGD runs at large
+  learning rates amplified that into different results (lesson 04: ReLU + He at lr 0.3
+  diverging at step 96 instead of 114; lesson 11: the run without warm-up ending at 0.931
+  instead of 0.755). Not adopted: the weights stay jax.nn's own draws, bit for bit.
 * **Per-program XLA options** (`xla_backend_optimization_level=1`,
   `xla_llvm_disable_expensive_passes`): the draw compiled in 2.5 s instead of 2.9 s, the
   engine no faster. Not adopted.

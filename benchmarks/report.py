@@ -77,6 +77,13 @@ Still above target, with the cause found:
   d10 w64 the whole call is about 1 ms, of which ~0.3 ms is the Python call itself
   (argument checks, `device_get`, building the result). The XLA CPU runtime's per-op
   overhead dominates these small matmuls (128x64x64 is 1 MFLOP).
+* `probe_mlp` at depths 65-128 (the depth-100 rows): its buffers for the padded 128-layer
+  stack (pre-activations and outputs, 16.7 MB each at width 256) are fresh `mmap`
+  allocations on every call, and the first touch of each page is a page fault. With
+  glibc's `MALLOC_MMAP_THRESHOLD_=2147483647 MALLOC_TRIM_THRESHOLD_=4294967295` the call
+  at depth 1 went from 11.0 ms to 2.3 ms and at depth 30 from 26 ms to 17 ms (the
+  32-layer bucket's time). Not adopted: it is a process-wide allocator setting, not
+  something a teaching library should change behind the learner's back.
 * First display: tracing and lowering the weight-drawing switch over the 8 `jax.nn`
   initializers (about 0.6 s even when the compiled code comes from the disk cache) and
   plotly's first figure validation (0.2-0.3 s). Next step: draw only the selected scheme

@@ -2,11 +2,10 @@
 
 Two probes compute the same statistics, and a test checks that they agree:
 
-* :func:`probe_unrolled`, used by :func:`probe_mlp`, is ``jax.grad`` of the plain forward pass
-  over a list of layers. XLA compiles one program per depth and activation: the fastest
-  possible for a fixed network.
-* :func:`probe_stacked`, used by the widgets, writes backpropagation as the loop of
-  vector-Jacobian products it is: for ``l = L-1, ..., 0``
+* :func:`probe_unrolled` is ``jax.grad`` of the plain forward pass over a list of layers,
+  compiled once per depth and activation: the tests' independent reference.
+* :func:`probe_stacked`, used by :func:`probe_mlp`, :func:`activation_stats` and the
+  widgets, writes backpropagation as the loop it is: for ``l = L-1, ..., 0``
 
 .. math::
     \\delta_l = \\frac{\\partial L}{\\partial h_l} = \\phi'(h_l) \\odot g_l, \\qquad
@@ -152,7 +151,7 @@ def _readout_loss(w, b, x, y):
 
 
 def _backprop(stack, x, y, depth, act_index, w_mult=1.0, b_mult=1.0, residual=False,
-              norm_index=0, health=False):
+              norm_index=0, health=False, hidden_grads=True):
     """Forward and backward pass of the stacked MLP through its first ``depth`` layers.
 
     Weights are ``w_mult * w`` and biases ``b_mult * b``, and each layer applies the
@@ -164,7 +163,9 @@ def _backprop(stack, x, y, depth, act_index, w_mult=1.0, b_mult=1.0, residual=Fa
     ``activation_stds``, the pre-activations ``H`` and the outputs ``X``, both
     ``(max_depth, batch, width)``; with ``health`` (static) also ``saturated_fraction``,
     ``dead_fraction``, ``activation_means``, ``activation_vars`` and ``preactivation_vars``
-    (see :func:`activation_stats`), each taken inside the loops.
+    (see :func:`activation_stats`), each taken inside the loops. With ``hidden_grads=False``
+    (static) the hidden layers' gradients are not kept, only their norms (``grads["hidden"]``
+    is then None): the probe needs no ``(max_depth, width, width)`` gradient stack.
 
     Layer 0 runs inside both loops (its matrix products with the hidden weights are
     computed and discarded), so the activation and norm switches appear once per loop:
@@ -216,17 +217,20 @@ def _backprop(stack, x, y, depth, act_index, w_mult=1.0, b_mult=1.0, residual=Fa
             n["sat"] = n["sat"].at[l].set(jnp.mean(jnp.abs(slope) < sat_limit))
             n["dead"] = n["dead"].at[l].set(
                 jnp.mean(jnp.all(jnp.abs(slope) < DEAD_SLOPE, axis=0)))
-        return (l - 1, g_prev, delta, dw.at[k].set(jnp.where(hid, dw_l, dw[k])),
-                db.at[k].set(jnp.where(hid, db_l, db[k])), n)
+        if hidden_grads:
+            dw = dw.at[k].set(jnp.where(hid, dw_l, dw[k]))
+            db = db.at[k].set(jnp.where(hid, db_l, db[k]))
+        return l - 1, g_prev, delta, dw, db, n
 
     n = {key: zeros for key in ("w", "b", "h") + (("sat", "dead") if health else ())}
+    dw, db = ((jnp.zeros_like(hidden["w"]), jnp.zeros_like(hidden["b"])) if hidden_grads
+              else (None, None))
     _, _, delta, dw, db, n = lax.while_loop(
-        lambda c: c[0] >= 0, backward,
-        (depth - 1, g, jnp.zeros_like(h0), jnp.zeros_like(hidden["w"]),
-         jnp.zeros_like(hidden["b"]), n))
+        lambda c: c[0] >= 0, backward, (depth - 1, g, jnp.zeros_like(h0), dw, db, n))
 
     dw0, db0 = x.T @ delta, jnp.sum(delta, axis=0)  # layer 0 reads the inputs
-    grads = {"first": {"w": dw0, "b": db0}, "hidden": {"w": dw, "b": db},
+    grads = {"first": {"w": dw0, "b": db0},
+             "hidden": {"w": dw, "b": db} if hidden_grads else None,
              "readout": {"w": g_wo, "b": g_bo}}
     stats = {"weight_grad_norms": n["w"].at[0].set(norm(dw0)),
              "bias_grad_norms": n["b"].at[0].set(norm(db0)),
@@ -270,7 +274,7 @@ def probe_stacked(stack, x, y, depth, act_index, w_mult=1.0, b_mult=1.0,
         ``activation_grad_norms``, ``activation_stds``; scalars ``loss``, ``global_norm``.
     """
     loss, grads, st = _backprop(stack, x, y, depth, act_index, w_mult, b_mult, residual,
-                                norm_index, health)
+                                norm_index, health, hidden_grads=False)
     gw = st["weight_grad_norms"]
     # optax.clip_by_global_norm: g * c / ||g|| when ||g|| >= c, else g unchanged.
     # (The global norm is taken from the per-layer norms, so it cannot overflow early.)
@@ -391,11 +395,11 @@ def probe_mlp(cfg: MLPConfig, params=None, x=None, y=None, seed: int = 0,
               batch_size: int = 256, clip_norm: float | None = None) -> ProbeResult:
     """Measure per-layer gradients of the MSE loss with one backward pass.
 
-    Runs :func:`probe_stacked` on the layers padded with unused zero layers to a power of
-    two: activation, norm, skip and clipping are traced, so every network of the same
-    width and batch whose depth falls in the same bucket (1-32, 33-64, 65-128, ...) shares
-    one compiled program, the one the explorers use. (One compile costs about a second;
-    a lesson that compared ten networks used to pay for ten.)
+    Runs :func:`probe_stacked` on the layers padded with unused layers to
+    :func:`~gradviz.models.mlp.depth_bucket` depth: activation, norm, skip and clipping are
+    traced, so every network of the same width and batch whose depth falls in the same
+    bucket (1-32, 33-64, 65-128, ...) shares one compiled program. (One compile costs about
+    a second; a lesson that compared ten networks used to pay for ten.)
 
     Args:
         cfg: the network; params: from :func:`init_mlp` (default: drawn from ``seed``).

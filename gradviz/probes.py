@@ -524,7 +524,8 @@ def activation_stats(cfg: MLPConfig, params=None, x=None, seed: int = 0,
     params, x, y = _prepare(cfg, params, x, None, seed, batch_size, need_y=False, draw=False)
     out = jax.device_get(probe_stacked(
         _stack_for(cfg, params, seed), x, y, cfg.depth, activations.NAMES.index(cfg.activation),
-        residual=cfg.residual, norm_index=NORMS.index(cfg.norm), health=True))
+        clip_norm=-1.0, residual=cfg.residual, norm_index=NORMS.index(cfg.norm), health=True))
+    # (clip_norm passed as probe_mlp passes it: jit keys its cache on which arguments are given)
     keys = {"mean": "activation_means", "var": "activation_vars", "pre_var": "preactivation_vars",
             "saturated": "saturated_fraction", "dead": "dead_fraction"}
     return {k: np.asarray(out[v][:cfg.depth]) for k, v in keys.items()}

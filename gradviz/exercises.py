@@ -18,15 +18,26 @@ from gradviz.models.mlp import MLPConfig
 from gradviz.probes import probe_mlp
 
 RIGHT, WRONG = "✅", "❌"
+NO_HINT = "Not quite: reread the question and try again."  # a wrong answer, no hint given
 
 
 class Quiz:
-    """A multiple-choice question that says at once whether the chosen option is right."""
+    """A multiple-choice question that says at once whether the chosen option is right.
 
-    def __init__(self, question: str, options: list[str], answer: int, explanation: str):
+    A right answer shows ``explanation``; a wrong one shows ``hint`` (write one that
+    points the way without naming the answer) or, without a hint, :data:`NO_HINT`. The
+    explanation is never cut up for a hint: its first sentence may give the answer away,
+    and splitting at the first ``.`` breaks at decimal points (``"... is 0."``).
+    """
+
+    def __init__(self, question: str, options: list[str], answer: int, explanation: str,
+                 *, hint: str | None = None):
         _checks.integer("answer", answer, low=0, high=len(options) - 1)
+        if hint is not None and (not isinstance(hint, str) or not hint.strip()):
+            raise ValueError(f"hint={hint!r} must be a non-empty string (or None for the "
+                             "neutral 'reread the question' message)")
         self.question, self.options, self.answer = question, list(options), answer
-        self.explanation = explanation
+        self.explanation, self.hint = explanation, hint
         self.choice = widgets.RadioButtons(options=self.options, value=None,
                                            layout={"width": "max-content"})
         self.feedback = widgets.HTML().add_class("gv-quiz-feedback")
@@ -40,7 +51,9 @@ class Quiz:
             return ""
         if option == self.options[self.answer]:
             return f"{RIGHT} Right. {self.explanation}"
-        return f"{WRONG} Not quite: try again. (Hint: {self.explanation.split('.')[0]}.)"
+        if self.hint is None:
+            return f"{WRONG} {NO_HINT}"
+        return f"{WRONG} Not quite: try again. Hint: {self.hint}"
 
     def _on_choice(self, change) -> None:
         self.feedback.value = self.grade(change["new"])

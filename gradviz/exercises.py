@@ -73,12 +73,35 @@ def _report(ok: bool, message: str) -> bool:
     return bool(ok)
 
 
+def _not_a_number(value) -> str | None:
+    """Why ``value`` is not one finite real number, or None when it is one.
+
+    Accepts Python ints and floats, numpy scalars and 0-d numpy or JAX arrays of an
+    integer or float dtype; rejects bools, strings, complex numbers, arrays of more than
+    one number, inf and nan.
+    """
+    if isinstance(value, (bool, np.bool_, str, bytes)):
+        return f"is a {type(value).__name__}, not a number"
+    if not isinstance(value, numbers.Real):  # numpy / JAX arrays, complex, anything else
+        try:
+            arr = np.asarray(value)
+        except Exception:  # noqa: BLE001 - whatever it is, it is not a number
+            return "is not a number"
+        if arr.ndim != 0:
+            return f"has shape {arr.shape}: give one number"
+        if arr.dtype.kind not in "iuf":
+            return f"has dtype {arr.dtype}: give a real number"
+    return None if math.isfinite(float(value)) else "is not finite"
+
+
 def _number(name, value):
+    """``value`` as a float, or None after printing one line that says what is wrong."""
     if value is None:
         print(f"Not answered yet: set {name} to a number and run this cell again.")
         return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        print(f"{WRONG} {name}={value!r} is not a finite number.")
+    why = _not_a_number(value)
+    if why is not None:
+        print(f"{WRONG} {name}={value!r} {why}; set {name} to one finite number, e.g. 0.5.")
         return None
     return float(value)
 
@@ -422,8 +445,9 @@ def check_warmup_steps(warmup_steps, *, learning_rate=0.01, steps=300, target=1e
     if warmup_steps is None:
         print("Not answered yet: set warmup_steps to a whole number and run this cell again.")
         return False
-    if isinstance(warmup_steps, bool) or not isinstance(warmup_steps, numbers.Integral):
+    if _not_a_number(warmup_steps) or np.asarray(warmup_steps).dtype.kind not in "iu":
         return _report(False, f"warmup_steps={warmup_steps!r}: a whole number of steps, please.")
+    warmup_steps = int(warmup_steps)
     if not 0 <= warmup_steps <= steps:
         return _report(False, f"warmup_steps={warmup_steps}: between 0 and {steps}, please.")
     cfg = MLPConfig(depth=30, width=64, activation="relu", init="he_normal")

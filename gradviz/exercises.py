@@ -121,8 +121,25 @@ def check_ratio_reading(answer, *, depth=30, activation="sigmoid", init="lecun",
     truth = _depth_ratio(MLPConfig(depth=depth, width=64, activation=activation, init=init,
                                    weight_scale=weight_scale))
     ok = answer > 0 and abs(math.log(answer / truth)) <= math.log1p(rel_tol)
-    return _report(ok, f"measured ratio {truth:.3g}; you said {answer:.3g}" + (
-        "." if ok else ": read the status line under the plot, e.g. '4.1e-12'."))
+    if ok:
+        return _report(True, f"measured ratio {truth:.3g}; you said {answer:.3g}.")
+    return _report(False, _reading_hint(answer, truth, rel_tol))
+
+
+def _reading_hint(answer: float, truth: float, rel_tol: float) -> str:
+    """How ``answer`` misses ``truth`` (a positive ratio), without saying what ``truth`` is."""
+    how = ("read the status line under the plot: the number right before 'measured', "
+           "e.g. '4.1e-12' means 4.1 x 10^-12.")
+    if not answer > 0:
+        return f"you said {answer:.3g}, but a ratio of two norms is positive: {how}"
+    decades = math.log10(answer / truth)
+    side = "high" if decades > 0 else "low"
+    if abs(decades) >= 1:
+        order = "the order" if (answer > 1) != (truth > 1) else "the exponent"
+        return (f"you said {answer:.3g}, about {round(abs(decades))} orders of magnitude too "
+                f"{side}: check {order} (first layer over last layer); {how}")
+    return (f"you said {answer:.3g}: the right order of magnitude, but more than "
+            f"{rel_tol:.0%} too {side}; {how}")
 
 
 def check_critical_scale(weight_scale, *, depth=50, activation="tanh", init="lecun",

@@ -6,6 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import gradviz as gv
 from gradviz import exercises
 
 EXPLANATION = "The factors multiply: 0.25^29 = 3.5e-18. So option B is right."
@@ -91,3 +92,21 @@ def test_warmup_checker_reads_integer_arrays_and_rejects_fractions(capsys):
     for bad in (jnp.float32(2.5), True, np.asarray([50])):
         assert exercises.check_warmup_steps(bad) is False
         assert "a whole number of steps" in capsys.readouterr().out
+
+
+def test_ratio_reading_never_prints_the_measured_value(capsys):
+    truth = exercises._depth_ratio(gv.MLPConfig(depth=30, width=64, activation="sigmoid"))
+    shown = {f"{truth:{spec}}" for spec in (".3g", ".2g", ".4g", ".1e", ".2e", ".3e", "g")}
+    cases = {truth * 1e3: "3 orders of magnitude too high",
+             truth * 1e-2: "2 orders of magnitude too low",
+             1 / truth: "too high: check the order",
+             truth * 1.5: "right order of magnitude, but more than 5% too high",
+             truth * 0.8: "right order of magnitude, but more than 5% too low",
+             -1.0: "positive", 0.0: "positive"}
+    for answer, expected in cases.items():
+        assert exercises.check_ratio_reading(answer) is False
+        out = capsys.readouterr().out
+        assert expected in out, out
+        assert not any(s in out for s in shown), (answer, out)
+    assert exercises.check_ratio_reading(jnp.float32(truth * 1.02)) is True
+    assert f"{truth:.3g}" in capsys.readouterr().out  # a right answer may see the value

@@ -202,14 +202,23 @@ def depth_scale(chi_value: float) -> float:
     return -1.0 / math.log(chi_value)
 
 
+CRITICAL_RTOL = 1e-6  # gamma * sigma_max within this of 1 counts as 1 (float32 rounding)
+
+
 def rnn_regime(sigma_max: float, gamma: float) -> str:
     """What the largest singular value of the recurrent matrix says about BPTT.
 
     With ``|phi'| <= gamma``, each step back multiplies ``||dL/dh_t||`` by at most
-    ``gamma * sigma_max``, so ``sigma_max < 1 / gamma`` guarantees vanishing gradients
-    (a sufficient condition); ``sigma_max > 1 / gamma`` is necessary, not sufficient, for
-    exploding ones. This is the largest *singular value*, not the spectral radius: the
-    published text said eigenvalue, an erratum.
+    ``k = gamma * sigma_max``, so ``||dL/dh_{T-1-s}|| <= k**s ||dL/dh_{T-1}||``:
+
+    * ``k < 1``: ``"vanishing guaranteed"`` (the bound decays geometrically; sufficient);
+    * ``k = 1`` (within a relative ``CRITICAL_RTOL`` = 1e-6, so that a float32 orthogonal
+      matrix's ``1.0000001`` counts): ``"bounded: cannot grow"`` (the gradient can never
+      exceed its value at the last step, nor is it forced to decay);
+    * ``k > 1``: ``"exploding possible"`` (necessary, not sufficient, for exploding ones).
+
+    This is the largest *singular value*, not the spectral radius: the published text
+    said eigenvalue, an erratum.
 
     References:
         Pascanu, Mikolov & Bengio 2013, "On the difficulty of training recurrent neural
@@ -217,9 +226,10 @@ def rnn_regime(sigma_max: float, gamma: float) -> str:
     """
     sigma_max = _checks.real("sigma_max", sigma_max, low=0.0)
     gamma = _checks.real("gamma", gamma, low=0.0, inclusive=False)
-    if sigma_max * gamma < 1:
-        return "vanishing guaranteed"
-    return "exploding possible"
+    k = sigma_max * gamma
+    if abs(k - 1.0) <= CRITICAL_RTOL:
+        return "bounded: cannot grow"
+    return "vanishing guaranteed" if k < 1 else "exploding possible"
 
 
 def rnn_gradient_bound(sigma_max: float, gamma: float, steps: int) -> float:

@@ -83,6 +83,19 @@ def test_depth_scale_and_rnn_conditions():
     assert theory.rnn_regime(0.99, 1.0) == "vanishing guaranteed"
     assert theory.rnn_regime(3.9, 0.25) == "vanishing guaranteed"  # sigmoid: gamma = 1/4
     assert theory.rnn_regime(4.1, 0.25) == "exploding possible"
+    # Equality: ||dL/dh|| can never exceed the last step's, nor must it decay.
+    assert theory.rnn_regime(1.0, 1.0) == "bounded: cannot grow"
+    assert theory.rnn_regime(4.0, 0.25) == "bounded: cannot grow"
+    f32_one = float(np.nextafter(np.float32(1), np.float32(2)))  # 1.0000001
+    assert theory.rnn_regime(f32_one, 1.0) == "bounded: cannot grow"
+    assert theory.rnn_regime(float(np.nextafter(np.float32(1), np.float32(0))), 1.0) == (
+        "bounded: cannot grow")
+    assert theory.rnn_regime(1.00001, 1.0) == "exploding possible"
+    assert theory.rnn_regime(0.99999, 1.0) == "vanishing guaranteed"
+    # what the RNN explorer computes for an orthogonal recurrent matrix, in float32
+    u = jax.nn.initializers.orthogonal()(jax.random.PRNGKey(0), (64, 64))
+    sigma_max = float(np.linalg.svd(np.asarray(u), compute_uv=False)[0])
+    assert theory.rnn_regime(sigma_max, 1.0) == "bounded: cannot grow", sigma_max
     assert theory.rnn_gradient_bound(0.5, 1.0, 10) == 0.5**10
 
 

@@ -49,16 +49,27 @@ REGIMES = {
 def diagnose(activation_grad_norms) -> tuple[str, str]:
     """The decision guide's rule: ``(verdict, advice)`` for a profile ``||dL/dh_l||``.
 
-    ``r = ||dL/dh_0|| / ||dL/dh_{L-1}||``: non-finite -> ``"overflow"``; ``r < 1e-2`` ->
-    ``"vanishing"``; ``r > 1e2`` -> ``"exploding"``; otherwise ``"healthy"``.
+    ``r = ||dL/dh_0|| / ||dL/dh_{L-1}||``:
+
+    * any inf or nan entry -> ``"overflow"`` (only non-finite numbers are overflow);
+    * ``r < 1e-2`` -> ``"vanishing"``; this includes ``r = 0``, a first layer that gets no
+      gradient at all;
+    * a last layer with zero gradient -> ``"vanishing"`` too: by the chain rule
+      (``dL/dh_l = J_l^T dL/dh_{l+1}``) nothing then reaches any layer, so no layer learns
+      (a nonzero first layer there can only be rounding);
+    * ``r > 1e2`` -> ``"exploding"``; otherwise ``"healthy"``.
     """
     d = np.asarray(activation_grad_norms, dtype=float)
     if d.ndim != 1 or d.size < 2:
         raise ValueError(f"activation_grad_norms has shape {d.shape}; need (depth,), depth >= 2")
-    with np.errstate(all="ignore"):
-        r = d[0] / d[-1]
-    if not np.all(np.isfinite(d)) or not math.isfinite(r):
+    if not np.all(np.isfinite(d)):
         return "overflow", ADVICE["overflow"]
+    if d[-1] == 0:
+        return VANISHING, ADVICE[VANISHING]
+    with np.errstate(over="ignore"):
+        r = d[0] / d[-1]
+    if not math.isfinite(r):  # d[-1] tiny, d[0] huge: the ratio itself overflows float64
+        return EXPLODING, ADVICE[EXPLODING]
     verdict = VANISHING if r < LOW else EXPLODING if r > HIGH else HEALTHY
     return verdict, ADVICE[verdict]
 

@@ -15,7 +15,17 @@ def test_diagnose_rule():
     assert infographic.diagnose([99.0, 1.0])[0] == "healthy"
     assert infographic.diagnose([101.0, 1.0])[0] == "exploding"
     assert infographic.diagnose([math.inf, 1.0])[0] == "overflow"
-    assert infographic.diagnose([1.0, 0.0])[0] == "overflow"  # no gradient at all
+    assert infographic.diagnose([1.0, math.nan, 1.0])[0] == "overflow"
+    assert infographic.diagnose([0.0, math.nan])[0] == "overflow"  # non-finite wins over zero
+    # A zero gradient is never overflow: nothing reaches the first layer (r = 0) ...
+    assert infographic.diagnose([0.0, 1.0]) == ("vanishing", infographic.ADVICE["vanishing"])
+    assert infographic.diagnose([0.0, 0.0, 0.0])[0] == "vanishing"  # no gradient at all
+    # ... or nothing leaves the output side, so by the chain rule no layer learns
+    assert infographic.diagnose([1.0, 0.0])[0] == "vanishing"
+    assert infographic.diagnose([1e-300, 5.0, 0.0])[0] == "vanishing"
+    # finite norms whose ratio overflows float64 are exploding, not overflow
+    assert infographic.diagnose([1e300, 1e-300])[0] == "exploding"
+    assert infographic.diagnose(np.array([1e30, 1e-30], np.float32))[0] == "exploding"
     with pytest.raises(ValueError, match="activation_grad_norms"):
         infographic.diagnose([1.0])
 

@@ -141,3 +141,39 @@ def test_nbval_fails_when_a_stored_number_changes(tmp_path):
         f"stored: {old!r}\nchanged to: {new!r}\n"
         f"exit code {bad.returncode}\n{bad.stdout[-6000:]}\n{bad.stderr[-2000:]}"
     )
+
+
+def run_nbval_numeric(notebook: Path, workdir: Path) -> subprocess.CompletedProcess:
+    """nbval as `make test` runs it, with tests/nbval_numeric.py loaded as the repo's conftest does."""
+    (workdir / "pytest.ini").write_text("[pytest]\n")
+    env = {k: v for k, v in os.environ.items() if k != "GRADVIZ_BUILD_NOTEBOOKS"}
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "tests"), env.get("PYTHONPATH", "")])
+    cmd = [sys.executable, "-m", "pytest", "-p", "nbval_numeric",
+           "--nbval", "--nbval-current-env", "--nbval-sanitize-with", str(SANITIZE),
+           str(notebook), "-p", "no:cacheprovider", "-q", "-c", str(workdir / "pytest.ini")]
+    return subprocess.run(cmd, cwd=workdir, env=env, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("marker, printed, passes", [
+    ("# NBVAL_RTOL 0.1", "final loss 0.102 after 12 steps", True),    # 6.4% < 10%
+    ("# NBVAL_RTOL 0.01", "final loss 0.102 after 12 steps", False),  # 6.4% > 1% + 0.001
+    ("", "final loss 0.102 after 12 steps", False),                   # strict without a marker
+    ("# NBVAL_RTOL 0.1", "final loss 0.102 after 13 steps", True),    # 13 vs 12: 7.7% < 10%
+    ("# NBVAL_RTOL 0.1", "final loss 0.102 before 12 steps", False),  # the words must match
+    ("# NBVAL_RTOL 0.1", "final loss nan after 12 steps", False),     # nan is not a number
+    ("# NBVAL_RTOL 0.1", "final loss 0.1 after 12 steps", True),      # 0.1 vs 0.109: 8% < 10%
+])
+def test_rtol_marker_compares_numbers_within_the_declared_tolerance(tmp_path, marker, printed,
+                                                                    passes):
+    stored = "final loss 0.109 after 12 steps\n"
+    cell = nbformat.v4.new_code_cell(f"{marker}\nprint({printed!r})".strip(), execution_count=1,
+                                     outputs=[nbformat.v4.new_output("stream", name="stdout",
+                                                                     text=stored)])
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    path = tmp_path / "rtol.ipynb"
+    nbformat.write(nb, path)
+    run = run_nbval_numeric(path, tmp_path)
+    assert (run.returncode == 0) == passes, run.stdout[-3000:]

@@ -1,0 +1,31 @@
+"""IPython startup file: every random draw in this kernel moves by one float32 unit in the last place.
+
+The lessons are executed on one processor and read on others, whose float32 sums differ in
+their last bits. This file stands in for "another processor": copied into an IPython profile's
+``startup/`` folder (tests/test_perturbed_lessons.py does it), it wraps ``jax.random.normal``,
+``uniform`` and ``truncated_normal`` so that each element drawn moves to its float neighbour
+below or above, or stays, each with probability about 1/3 (a choice drawn from the same key). Weights, biases, inputs and
+targets made by gradviz all pass through these functions, so every lesson runs on values one
+ulp away from the committed run's, and nbval then tells which printed numbers survive.
+"""
+
+import jax
+import jax._src.random as _jax_random
+import jax.numpy as jnp
+
+def _nudged(draw):
+    def wrapper(key, *args, **kwargs):
+        x = draw(key, *args, **kwargs)
+        if not jnp.issubdtype(x.dtype, jnp.floating):
+            return x
+        bits = jax.random.bits(jax.random.fold_in(key, 0x5EED), x.shape, jnp.uint8)
+        step = (bits % 3).astype(jnp.int8) - 1  # -1, 0, +1
+        return jnp.where(step == 0, x, jnp.nextafter(x, step * jnp.inf).astype(x.dtype))
+    wrapper.__wrapped__ = draw
+    return wrapper
+
+
+for _name in ("normal", "uniform", "truncated_normal"):
+    _nudged_draw = _nudged(getattr(_jax_random, _name))
+    setattr(_jax_random, _name, _nudged_draw)
+    setattr(jax.random, _name, _nudged_draw)

@@ -1,4 +1,4 @@
-"""Loaded by pytest for every test and notebook under the repository (see tests/nbval_numeric.py)."""
+"""Loaded by pytest for every test and notebook in the repository (see tests/nbval_numeric.py)."""
 
 import sys
 from pathlib import Path

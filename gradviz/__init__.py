@@ -26,7 +26,7 @@ from gradviz.models.rnn import RNNConfig, apply_rnn, init_rnn
 from gradviz.probes import ProbeResult, probe_mlp
 from gradviz.rnn_probes import RNNProbeResult, RNNTrainHistory, probe_rnn, train_rnn
 from gradviz.setup_check import check_environment
-from gradviz.train import TrainHistory, train_mlp
+from gradviz.train import Evaluation, TrainHistory, evaluate, train_mlp
 from gradviz.widgets import (
                      ActivationExplorer,
                      ClippingExplorer,
@@ -47,6 +47,7 @@ __all__ = [
     "ActivationExplorer", "ClippingExplorer", "MitigationExplorer", "TrainingExplorer", "cliff",
     "selfnorm", "TransformerConfig", "TransformerExplorer", "TransformerProbeResult",
     "apply_transformer", "attention_probes", "infographic", "init_transformer", "probe_transformer",
+    "Evaluation", "evaluate",
 ]
 __version__ = "0.1.0"
 

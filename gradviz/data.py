@@ -1,12 +1,15 @@
-"""Small synthetic tasks, made in code from an explicit seed (nothing is downloaded).
+"""Data: small synthetic tasks made in code, and one real data set bundled in a package.
 
-``teacher_regression`` and ``two_spirals`` here; the long-range-dependency task,
-:func:`adding_problem`, lives with the recurrent models and is re-exported.
+``teacher_regression`` and ``two_spirals`` are made from an explicit seed; the
+long-range-dependency task, :func:`adding_problem`, lives with the recurrent models and is
+re-exported. :func:`digits` is scikit-learn's copy of the UCI handwritten digits (1,797 8x8
+images, inside its wheel: nothing is downloaded), split into training and held-out examples.
 """
 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -14,7 +17,8 @@ import jax.numpy as jnp
 from gradviz import _checks
 from gradviz.models.rnn import ADDING_BASELINE_MSE, adding_problem
 
-__all__ = ["ADDING_BASELINE_MSE", "adding_problem", "teacher_regression", "two_spirals"]
+__all__ = ["ADDING_BASELINE_MSE", "Split", "adding_problem", "digits", "mean_baseline_mse",
+           "teacher_regression", "two_spirals"]
 
 
 def teacher_regression(seed: int, n: int, in_dim: int = 16, out_dim: int = 1, *,
@@ -67,3 +71,57 @@ def two_spirals(seed: int, n: int, *, turns: float = 1.5, noise: float = 0.05):
     angle = 2 * jnp.pi * turns * t + jnp.where(label > 0, 0.0, jnp.pi)
     x = jnp.stack([t * jnp.cos(angle), t * jnp.sin(angle)], axis=1)  # (n, 2)
     return x + noise * jax.random.normal(kn, (n, 2)), label[:, None]
+
+
+class Split(NamedTuple):
+    """Training and held-out examples; ``y`` one-hot float32 for the MSE loss, ``labels`` ints."""
+
+    x_train: jax.Array       # (n_train, 64)
+    y_train: jax.Array       # (n_train, 10)
+    labels_train: jax.Array  # (n_train,)
+    x_test: jax.Array        # (n_test, 64)
+    y_test: jax.Array        # (n_test, 10)
+    labels_test: jax.Array   # (n_test,)
+
+
+def digits(seed: int = 0, test_fraction: float = 0.3) -> Split:
+    """scikit-learn's bundled handwritten digits, shuffled by ``seed`` and split.
+
+    Pixels (0-16) are standardised per pixel with the *training* split's mean and standard
+    deviation (constant pixels keep std 1), so no held-out statistic leaks into training.
+    Targets are one-hot, so the course's MSE loss trains a 10-way classifier whose prediction
+    is the largest output; chance accuracy is about 10%.
+
+    References:
+        Alpaydin & Kaynak 1998, UCI "Optical Recognition of Handwritten Digits" (the test
+        part scikit-learn ships as ``load_digits``).
+    """
+    from sklearn.datasets import load_digits  # deferred: import gradviz stays fast
+
+    _checks.integer("seed", seed, low=0)
+    test_fraction = _checks.real("test_fraction", test_fraction, low=0.05, high=0.95)
+    bunch = load_digits()
+    x = jnp.asarray(bunch.data, jnp.float32)  # (1797, 64)
+    labels = jnp.asarray(bunch.target, jnp.int32)  # (1797,)
+    order = jax.random.permutation(jax.random.PRNGKey(seed), x.shape[0])
+    n_test = round(test_fraction * x.shape[0])
+    test, train = order[:n_test], order[n_test:]
+    mean, std = x[train].mean(0), x[train].std(0)
+    std = jnp.where(std > 0, std, 1.0)
+    z = (x - mean) / std  # (1797, 64)
+    onehot = jax.nn.one_hot(labels, 10, dtype=jnp.float32)  # (1797, 10)
+    return Split(z[train], onehot[train], labels[train], z[test], onehot[test], labels[test])
+
+
+def mean_baseline_mse(y_train, y_test) -> float:
+    """Held-out MSE of the best constant prediction learnt from training: the training mean.
+
+    .. math:: \\frac{1}{n\\,k} \\sum_{i,j} (y^{\\text{test}}_{ij} - \\bar y^{\\text{train}}_j)^2
+
+    A model that does not beat this has learnt nothing about its inputs.
+    """
+    y_train, y_test = jnp.asarray(y_train), jnp.asarray(y_test)
+    if y_train.ndim != 2 or y_test.ndim != 2 or y_train.shape[1] != y_test.shape[1]:
+        raise ValueError(f"y_train {y_train.shape} and y_test {y_test.shape} must be "
+                         "(n, k) arrays with the same k")
+    return float(jnp.mean((y_test - y_train.mean(0)) ** 2))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -13,7 +14,7 @@ import optax
 from jax import lax
 
 from gradviz import _checks, probes
-from gradviz.models.mlp import MLPConfig, init_mlp
+from gradviz.models.mlp import MLPConfig, apply_mlp, init_mlp
 
 OPTIMIZERS = {
     "sgd": optax.sgd,
@@ -326,3 +327,27 @@ def cosine(a, b) -> float:
     u = np.asarray(ravel_pytree(a)[0], dtype=np.float64)
     v = np.asarray(ravel_pytree(b)[0], dtype=np.float64)
     return float(u @ v / (np.linalg.norm(u) * np.linalg.norm(v)))
+
+
+class Evaluation(NamedTuple):
+    loss: float      # mean squared error on (x, y)
+    accuracy: float  # share of rows whose largest output is the label (nan without labels)
+
+
+def evaluate(cfg: MLPConfig, params, x, y, labels=None) -> Evaluation:
+    """Loss of ``params`` on ``(x, y)`` and, for a classifier trained on one-hot targets, its
+    accuracy: ``mean(argmax_k apply_mlp(params, x)_k == labels)``. Non-finite outputs give a
+    nan loss and count as wrong.
+    """
+    if not isinstance(cfg, MLPConfig):
+        raise ValueError(f"cfg={cfg!r} must be an MLPConfig")
+    x, y = probes._check_batch(cfg, x, y)
+    out = apply_mlp(params, x, cfg)  # (n, out_dim)
+    loss = float(jnp.mean((out - y) ** 2))
+    if labels is None:
+        return Evaluation(loss, math.nan)
+    labels = jnp.asarray(labels)
+    if labels.shape != (x.shape[0],):
+        raise ValueError(f"labels has shape {labels.shape}; need ({x.shape[0]},), one per row")
+    right = (jnp.argmax(out, axis=1) == labels) & jnp.all(jnp.isfinite(out), axis=1)
+    return Evaluation(loss, float(jnp.mean(right)))

@@ -36,7 +36,8 @@ CONSTANTS = {
 }
 
 _SUPER = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
-_APPROX = r"(?:~\s*|≈\s*|\\approx\s*|about\s+|around\s+|roughly\s+|nearly\s+|almost\s+|factor of\s+)"
+_APPROX = (r"(?:~\s*|≈\s*|\\approx\s*|about\s+|around\s+|roughly\s+|nearly\s+|almost\s+"
+           r"|factor of\s+)")
 
 # Order matters: the longer notations first, each replaced by a placeholder once read.
 _PATTERNS = [
@@ -51,7 +52,8 @@ _PATTERNS = [
     # 45%, 4.4 %, 60\%
     ("pct", re.compile(r"(?<![\w.^_{])(\d+(?:\.\d+)?)\s*\\?%")),
     # about 30, ~340
-    ("approx", re.compile(_APPROX + r"(\d{1,3}(?:[,\u2009\u202f ]\d{3})+|\d+(?:\.\d+)?)(?![\w^_]|\.\d)", re.IGNORECASE)),
+    ("approx", re.compile(_APPROX + r"(\d{1,3}(?:[,\u2009\u202f ]\d{3})+|\d+(?:\.\d+)?)"
+                          r"(?![\w^_]|\.\d)", re.IGNORECASE)),
     # 0.76, 4.3 (not 1.2.3, not version numbers, not subscripts)
     ("decimal", re.compile(r"(?<![\w.^_{\\])(\d+\.\d+)(?![\w^]|\.\d)")),
 ]
@@ -96,7 +98,8 @@ def quoted_numbers(markdown: str) -> list[Quoted]:
             s = m.group(0)
             if kind == "sci":
                 exp = int(m.group(2).replace("−", "-"))
-                found.append(Quoted(s, float(m.group(1)) * 10.0**exp, _unit(m.group(1), exp), False))
+                value = float(m.group(1)) * 10.0**exp
+                found.append(Quoted(s, value, _unit(m.group(1), exp), False))
             elif kind == "pow10":
                 exp = int(m.group(1).translate(_SUPER).replace("−", "-"))
                 found.append(Quoted(s, 10.0**exp, 10.0**exp, False, pow10=True))

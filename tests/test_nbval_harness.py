@@ -144,7 +144,7 @@ def test_nbval_fails_when_a_stored_number_changes(tmp_path):
 
 
 def run_nbval_numeric(notebook: Path, workdir: Path) -> subprocess.CompletedProcess:
-    """nbval as `make test` runs it, with tests/nbval_numeric.py loaded as the repo's conftest does."""
+    """nbval as `make test` runs it, tests/nbval_numeric.py loaded as the root conftest does."""
     (workdir / "pytest.ini").write_text("[pytest]\n")
     env = {k: v for k, v in os.environ.items() if k != "GRADVIZ_BUILD_NOTEBOOKS"}
     env["PYTHONPATH"] = os.pathsep.join([str(REPO / "tests"), env.get("PYTHONPATH", "")])

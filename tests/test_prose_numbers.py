@@ -16,7 +16,8 @@ import pytest
 from prose_numbers import Quoted, backed, notebook_texts, quoted_numbers, source_numbers, unbacked
 from scipy import special, stats
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+REPO = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 # Arithmetic the prose does on exact inputs, per lesson: formula -> what it is.
 DERIVED = {

@@ -128,17 +128,28 @@ def q_star(activation: str, sigma_w: float, sigma_b: float = 0.0, *, q0: float =
     return math.inf if qs[-1] >= _Q_MAX else float(qs[-1])
 
 
-def chi(activation: str, sigma_w: float, sigma_b: float = 0.0, *, q: float | None = None) -> float:
+def chi(activation: str, sigma_w: float, sigma_b: float = 0.0, *, q: float | None = None,
+        q0: float = 1.0) -> float:
     """Mean-field per-layer gradient gain ``chi = sigma_w**2 E[phi'(sqrt(q) z)**2]``.
 
-    ``q`` defaults to the fixed point :func:`q_star`. Closed forms: linear ``sigma_w**2``;
-    relu ``sigma_w**2 / 2``.
+    ``q`` defaults to the fixed point :func:`q_star` reached by iterating the variance
+    map from ``q0``, the pre-activation variance of the first layer (default 1: unit
+    variance). Where the map has more than one basin, the starting point decides the
+    answer. SiLU and GELU at their gains ``g``: from ``q0 = 1`` the variance falls to
+    ``q -> 0``, where ``chi = g**2 phi'(0)**2`` (vanishing: 0.66 and 0.55), but a network fed
+    unit-variance inputs has ``Var(h_0) = g**2``, from which the variance grows without
+    bound (no finite ``q*``) and ``chi -> g**2 / 2`` (exploding: 1.32 and 1.10). Pass the
+    network's own ``Var(h_0)`` as ``q0`` (for LeCun-scaled weights and unit inputs,
+    ``sigma_w**2``); :func:`gradient_profile` follows the whole layer-by-layer path. An
+    infinite ``q*`` is evaluated at ``q = 1e30``, the limit ``q -> inf``.
+    Closed forms: linear ``sigma_w**2``; relu ``sigma_w**2 / 2`` (any ``q``).
     """
     _check(activation, sigma_w, sigma_b)
+    _checks.real("q0", q0, low=0.0)
     if activation in _HOMOGENEOUS:
         return sigma_w * sigma_w * _HOMOGENEOUS[activation]
     if q is None:
-        q = q_star(activation, sigma_w, sigma_b)
+        q = q_star(activation, sigma_w, sigma_b, q0=q0)
     _, chis = _run(activation, sigma_w, sigma_b, min(q, _Q_MAX), 1)
     return float(chis[0])
 

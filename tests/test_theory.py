@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy import integrate, optimize, special
 
 import gradviz as gv
 from gradviz import theory
@@ -104,3 +105,116 @@ def test_huge_weight_scales_give_inf_not_an_exception():
         assert theory.chi(activation, 1e155) == math.inf
     assert theory.q_star("relu", 1e155, 1e155) == math.inf
     assert theory.rnn_gradient_bound(2.0, 1.0, 5000) == math.inf
+
+
+# A second method for the fixed point: adaptive quadrature (scipy.integrate.quad) of the
+# Gaussian expectations, and the fixed point q* = q_map(q*) by root finding (brentq) rather
+# than by iterating the map.
+def _gauss(f, q):
+    """``E[f(sqrt(q) z)]``, z ~ N(0, 1), by adaptive quadrature in z."""
+    s = math.sqrt(q)
+    value = integrate.quad(lambda z: f(s * z) * math.exp(-z * z / 2), -40, 40, points=[0.0],
+                           limit=200, epsabs=1e-13, epsrel=1e-11)[0]
+    return value / math.sqrt(2 * math.pi)
+
+
+def _mean_field_by_quad(phi, dphi, sigma_w, sigma_b, q_lo=1e-12):
+    """(q*, chi(q*)) with q* the root of q_map(q) - q in [q_lo, sigma_w**2 + sigma_b**2 + 1]
+    (phi bounded by 1, so q_map stays below sigma_w**2 + sigma_b**2)."""
+    def excess(q):
+        return sigma_w**2 * _gauss(lambda u: phi(u) ** 2, q) + sigma_b**2 - q
+    q = optimize.brentq(excess, q_lo, sigma_w**2 + sigma_b**2 + 1, xtol=1e-13, rtol=1e-12)
+    return q, sigma_w**2 * _gauss(lambda u: dphi(u) ** 2, q)
+
+
+def _dsigmoid(x):
+    return special.expit(x) * (1 - special.expit(x))
+
+
+def _dtanh(x):
+    return 1 / math.cosh(x) ** 2
+
+
+def test_sigmoid_reaches_the_edge_of_chaos_near_sigma_w_10():
+    """With sigma_b = 0, sigmoid's chi at q* is 0.79 at sigma_w = 8, 1.18 at 12 and crosses
+    1 near 10.15: a large enough weight scale does rescue sigmoid (at the price of
+    saturation). Both the shipped theory and the second method say so."""
+    ref = {sw: _mean_field_by_quad(special.expit, _dsigmoid, sw, 0.0) for sw in (8.0, 12.0)}
+    assert ref[8.0][1] == pytest.approx(0.7948, abs=1e-3)
+    assert ref[12.0][1] == pytest.approx(1.1756, abs=1e-3)
+    for sw, (q_ref, chi_ref) in ref.items():  # float32, trapezoid step 0.25: ~2e-4
+        assert theory.q_star("sigmoid", sw, 0.0) == pytest.approx(q_ref, rel=5e-4)
+        assert theory.chi("sigmoid", sw, 0.0) == pytest.approx(chi_ref, rel=5e-4)
+    edge_ref = optimize.brentq(
+        lambda sw: _mean_field_by_quad(special.expit, _dsigmoid, sw, 0.0)[1] - 1, 8, 12,
+        xtol=1e-6)
+    edge = optimize.brentq(lambda sw: theory.chi("sigmoid", sw, 0.0) - 1, 8, 12, xtol=1e-4)
+    assert edge_ref == pytest.approx(10.149, abs=2e-3)
+    assert edge == pytest.approx(edge_ref, abs=5e-3)
+
+
+def test_tanh_edge_of_chaos_is_sigma_w_1_without_bias_and_sqrt2_needs_a_bias():
+    # sigma_b = 0, sigma_w = 1: q* -> 0 (slowly, like 1/l) and chi -> tanh'(0)**2 = 1
+    assert theory.chi("tanh", 1.0, 0.0) == pytest.approx(1.0, abs=1e-3)
+    # sigma_w**2 = 2, sigma_b = 0 is chaotic: q* = 0.618, chi = 1.106 (q = 0 is an unstable
+    # fixed point there, so the root is searched above it)
+    q_ref, chi_ref = _mean_field_by_quad(math.tanh, _dtanh, math.sqrt(2), 0.0, q_lo=1e-3)
+    assert (q_ref, chi_ref) == pytest.approx((0.6180, 1.1055), abs=1e-3)
+    assert theory.q_star("tanh", math.sqrt(2), 0.0) == pytest.approx(q_ref, rel=1e-4)
+    assert theory.chi("tanh", math.sqrt(2), 0.0) == pytest.approx(chi_ref, rel=1e-4)
+    # sigma_w**2 = 2 is (nearly) critical only with sigma_b ~ 0.31: q* = 0.81, chi = 1.006
+    q_ref, chi_ref = _mean_field_by_quad(math.tanh, _dtanh, math.sqrt(2), 0.31)
+    assert (q_ref, chi_ref) == pytest.approx((0.8077, 1.0062), abs=1e-3)
+    assert theory.q_star("tanh", math.sqrt(2), 0.31) == pytest.approx(q_ref, rel=1e-4)
+    assert theory.chi("tanh", math.sqrt(2), 0.31) == pytest.approx(chi_ref, rel=1e-4)
+
+
+def _silu(x):
+    return x * special.expit(x)
+
+
+def _dsilu(x):
+    s = special.expit(x)
+    return s * (1 + x * (1 - s))
+
+
+def test_silu_and_gelu_chi_depend_on_the_starting_variance():
+    """At their gains g, SiLU and GELU have two basins: from q0 = 1 the variance falls to 0
+    (chi -> g**2 phi'(0)**2 = g**2 / 4, vanishing), from a network's own Var(h_0) = g**2
+    it grows without bound (chi -> g**2 / 2, exploding). q0 picks the basin; the default
+    (q0 = 1) keeps the values chi printed before q0 existed."""
+    g = gv.activations.gain("silu")
+    # second method: iterate the SiLU variance map by quadrature from both starts
+    q_low, q_high = [1.0], [g * g]
+    for _ in range(30):
+        q_low.append(g * g * _gauss(lambda u: _silu(u) ** 2, q_low[-1]))
+        q_high.append(g * g * _gauss(lambda u: _silu(u) ** 2, q_high[-1]))
+    assert np.all(np.diff(q_low) < 0) and q_low[-1] < 1e-3
+    assert np.all(np.diff(q_high) > 0) and q_high[-1] > 1e3  # no finite fixed point above
+    assert q_high[-1] / q_high[-2] == pytest.approx(g * g / 2, rel=0.02)  # x chi per layer
+    assert g * g * _gauss(lambda u: _dsilu(u) ** 2, 1e-12) == pytest.approx(g * g / 4, rel=1e-6)
+    assert g * g * _gauss(lambda u: _dsilu(u) ** 2, 1e12) == pytest.approx(g * g / 2, rel=1e-4)
+
+    assert theory.chi("silu", g) == pytest.approx(0.6587756, rel=1e-6)  # as before: q0 = 1
+    assert theory.chi("silu", g, q0=1.0) == theory.chi("silu", g)
+    assert theory.chi("silu", g, q0=g**2) == pytest.approx(g * g / 2, rel=1e-4)
+    assert theory.chi("silu", g, q0=g**2) > 1
+    assert theory.q_star("silu", g, 0.0, q0=g**2) == math.inf
+    g = gv.activations.gain("gelu")
+    assert theory.chi("gelu", g) == pytest.approx(0.5484883, rel=1e-6)
+    assert theory.chi("gelu", g, q0=g**2) == pytest.approx(g * g / 2, rel=1e-4)
+    assert theory.chi("gelu", g, q0=g**2) > 1
+
+
+@pytest.mark.parametrize("activation,expected", [("tanh", 1.2098312), ("sigmoid", 0.0557207),
+                                                 ("elu", 1.0287833), ("selu", 1.0665044)])
+def test_chi_default_start_is_unchanged(activation, expected):
+    """chi at each activation's gain, sigma_b = 0, as the lessons print it (q0 = 1)."""
+    g = gv.activations.gain(activation)
+    assert theory.chi(activation, g) == pytest.approx(expected, rel=1e-6)
+    assert theory.chi(activation, g, q0=1.0) == theory.chi(activation, g)
+
+
+def test_chi_q0_is_checked():
+    with pytest.raises(ValueError, match="q0"):
+        theory.chi("silu", 1.0, q0=-1.0)

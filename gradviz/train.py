@@ -216,8 +216,9 @@ def train_stacked(stack, x, y, depth, act_index, w_mult, learning_rate, clip_nor
     Returns:
         dict: ``loss``, ``global_norms`` and ``update_norms (steps,)``, ``grad_norms`` and
         ``update_ratios (steps, max_depth)`` (rows past ``done`` and columns past ``depth``
-        are 0), and ``done``, the number
-        of steps taken (the last one is the divergent step when the loss is not finite).
+        are 0), ``done``, the number of steps taken (the last one is the divergent step
+        when the loss is not finite), and ``params``, the stacked weights after the last
+        step (including that step's update when the loss was still finite).
     """
     params = {k: {"w": w_mult * v["w"], "b": jnp.zeros_like(v["b"])} for k, v in stack.items()}
     max_depth = params["hidden"]["w"].shape[0] + 1
@@ -245,8 +246,8 @@ def train_stacked(stack, x, y, depth, act_index, w_mult, learning_rate, clip_nor
     rec = {"loss": jnp.zeros((steps,)), "grad_norms": jnp.zeros((steps, max_depth)),
            "update_ratios": jnp.zeros((steps, max_depth)), "global_norms": jnp.zeros((steps,)),
            "update_norms": jnp.zeros((steps,))}
-    done, _, _, rec = lax.while_loop(going, step, (0, params, opt.init(params), rec))
-    return {**rec, "done": done}
+    done, params, _, rec = lax.while_loop(going, step, (0, params, opt.init(params), rec))
+    return {**rec, "done": done, "params": params}
 
 
 def train_variants(configs: dict, *, learning_rate: float = 0.01, steps: int = 200,
@@ -261,9 +262,10 @@ def train_variants(configs: dict, *, learning_rate: float = 0.01, steps: int = 2
     fixes costs one compile instead of four.
 
     Returns:
-        ``{label: TrainHistory}`` whose ``params`` and ``update_norms`` are None.
+        ``{label: TrainHistory}`` whose ``update_norms`` are None; ``params`` are the final
+        weights as :func:`gradviz.init_mlp`'s list (for :func:`evaluate` on held-out data).
     """
-    from gradviz.models.mlp import NORMS, draw_stack
+    from gradviz.models.mlp import NORMS, draw_stack, unstack_params
 
     if not configs or not all(isinstance(c, MLPConfig) for c in configs.values()):
         raise ValueError(f"configs={configs!r} must be a non-empty dict of MLPConfig")
@@ -295,7 +297,8 @@ def train_variants(configs: dict, *, learning_rate: float = 0.01, steps: int = 2
         loss = np.asarray(r["loss"][:done])
         out[label] = TrainHistory(loss, np.asarray(r["grad_norms"][:done]),
                                   np.asarray(r["update_ratios"][:done]),
-                                  None if math.isfinite(loss[-1]) else done - 1, None, None)
+                                  None if math.isfinite(loss[-1]) else done - 1,
+                                  unstack_params(r["params"], c.depth), None)
     return out
 
 

@@ -111,6 +111,23 @@ def test_train_variants_equals_train_mlp_with_norm_layers_and_skips():
         np.testing.assert_allclose(runs[name].loss, ref.loss, rtol=2e-5, err_msg=name)
         np.testing.assert_allclose(runs[name].grad_norms, ref.grad_norms, rtol=1e-4, err_msg=name)
         np.testing.assert_allclose(runs[name].update_ratios, ref.update_ratios, rtol=1e-4)
+        # the final weights come back in init_mlp's layout, equal to jax.grad training's
+        assert len(runs[name].params) == len(ref.params) == cfg.depth + 1
+        for got, want in zip(runs[name].params, ref.params, strict=True):
+            np.testing.assert_allclose(got["w"], want["w"], rtol=1e-4, atol=1e-6, err_msg=name)
+            np.testing.assert_allclose(got["b"], want["b"], rtol=1e-4, atol=1e-6, err_msg=name)
+
+
+def test_unstack_params_inverts_stack_params():
+    from gradviz.models.mlp import unstack_params
+
+    for depth in (1, 2, 5):
+        params = gv.init_mlp(gv.MLPConfig(depth=depth, width=8), jax.random.PRNGKey(depth))
+        back = unstack_params(gv.stack_params(params), depth)
+        assert len(back) == len(params)
+        for got, want in zip(back, params, strict=True):
+            np.testing.assert_array_equal(got["w"], want["w"])
+            np.testing.assert_array_equal(got["b"], want["b"])
 
 
 def test_train_variants_rejects_networks_of_different_shapes():

@@ -158,6 +158,14 @@ def stack_params(params: list[dict]) -> dict:
     }
 
 
+def unstack_params(stack: dict, depth: int) -> list[dict]:
+    """The inverse of :func:`stack_params` for a network of ``depth`` layers: the first
+    ``depth - 1`` hidden layers of the stack become list entries again."""
+    hidden = [{"w": stack["hidden"]["w"][i], "b": stack["hidden"]["b"][i]}
+              for i in range(depth - 1)]
+    return [stack["first"], *hidden, stack["readout"]]
+
+
 @functools.partial(jax.jit, static_argnames=("in_dim", "width", "out_dim", "max_depth"))
 def init_mlp_stacked(key, init_index, std, *, in_dim, width, out_dim, max_depth):
     """Stacked parameters for every depth up to ``max_depth``, at ``weight_scale = 1``.

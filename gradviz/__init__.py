@@ -14,6 +14,7 @@ from gradviz import (
                      plots,
                      preview,
                      probes,
+                     seeds,
                      selfnorm,
                      tables,
                      theory,
@@ -25,6 +26,14 @@ from gradviz.models.mlp import MLPConfig, apply_mlp, init_mlp, stack_params
 from gradviz.models.rnn import RNNConfig, apply_rnn, init_rnn
 from gradviz.probes import ProbeResult, probe_mlp
 from gradviz.rnn_probes import RNNProbeResult, RNNTrainHistory, probe_rnn, train_rnn
+from gradviz.seeds import (
+    SeedProbeResult,
+    SeedTrainResult,
+    Spread,
+    probe_seeds,
+    spread,
+    train_seeds,
+)
 from gradviz.setup_check import check_environment
 from gradviz.train import Evaluation, TrainHistory, evaluate, train_mlp
 from gradviz.widgets import (
@@ -48,6 +57,8 @@ __all__ = [
     "selfnorm", "TransformerConfig", "TransformerExplorer", "TransformerProbeResult",
     "apply_transformer", "attention_probes", "infographic", "init_transformer", "probe_transformer",
     "Evaluation", "evaluate",
+    "seeds", "spread", "Spread", "probe_seeds", "SeedProbeResult", "train_seeds",
+    "SeedTrainResult",
 ]
 __version__ = "0.1.0"
 

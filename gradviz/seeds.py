@@ -204,9 +204,10 @@ def _train_seeds(seeds, x, y, knobs, *, cfg_static, batch_size, steps):
     def one(seed):
         stack = _draw(cfg_static, seed, knobs["init"], knobs["std"], 1.0, 0.0)
         xs, ys = _batch(seed, batch_size, in_dim, out_dim) if x is None else (x, y)
-        return train_stacked(stack, xs, ys, knobs["depth"], knobs["act"], knobs["w"],
-                             knobs["lr"], knobs["clip"], knobs["residual"], knobs["norm"],
-                             knobs["clip_index"], steps=steps)
+        out = train_stacked(stack, xs, ys, knobs["depth"], knobs["act"], knobs["w"],
+                            knobs["lr"], knobs["clip"], knobs["residual"], knobs["norm"],
+                            knobs["clip_index"], steps=steps)
+        return {k: v for k, v in out.items() if k != "params"}  # records only, no weights
 
     return lax.map(one, seeds)  # each seed stops at its own divergence
 

@@ -458,8 +458,9 @@ def clipping_figure(free: dict, clipped: dict, learning_rate: float, threshold: 
                              line={"color": "black", "dash": "dot"}, **traces[6]), 1, 2)
     fig.update_yaxes(type="log", exponentformat="power")
     fig.update_xaxes(title={"text": "training step"})
-    fig.update_layout(template="plotly_white", height=430, title={"text": title},
-                      margin={"l": 70, "r": 20, "t": 90, "b": 60, "autoexpand": False},
+    # The bottom margin holds the legend (fixed margins do not grow to fit it).
+    fig.update_layout(template="plotly_white", height=500, title={"text": title},
+                      margin={"l": 70, "r": 20, "t": 90, "b": 130, "autoexpand": False},
                       legend={"orientation": "h", "y": -0.22, "x": 0.0})
     fig.add_annotation(text="", showarrow=False, xref="paper", yref="paper", x=0.01, y=0.98,
                        xanchor="left", font={"color": OVERFLOW_COLOR, "size": 13})
@@ -536,3 +537,45 @@ def activation_figure(z, phi, dphi, sigma: float, name: str, *,
     fig.update_layout(template="plotly_white", height=380, title={"text": title},
                       legend={"orientation": "h", "y": -0.25, "x": 0.0})
     return fig
+
+
+def stack_figures(figures: list, *, gap: int = 40) -> go.Figure:
+    """One figure holding single-panel ``figures`` top to bottom, each with its own axes,
+    title and legend (below its panel); used for an explorer's static preview, which can
+    carry one picture only.
+
+    Args:
+        figures: ``go.Figure`` or ``FigureWidget`` objects with one x and one y axis each.
+        gap: pixels between one panel's legend and the next panel's title.
+    """
+    figures = [go.Figure(f) for f in figures]
+    if len(figures) == 1:
+        return figures[0]
+    heights = [float(f.layout.height or 450) for f in figures]
+    total = sum(heights) + gap * (len(figures) - 1)
+    out = go.Figure()
+    top = total  # pixels from the bottom of the paper
+    for i, f in enumerate(figures, start=1):
+        m = f.layout.margin
+        t, b = float(m.t if m.t is not None else 80), float(m.b if m.b is not None else 80)
+        lo, hi = (top - heights[i - 1] + b) / total, (top - t) / total  # this panel's domain
+        sfx = "" if i == 1 else str(i)
+        legend = "legend" if i == 1 else f"legend{i}"
+        for trace in f.data:
+            out.add_trace(trace.update(xaxis=f"x{sfx}", yaxis=f"y{sfx}", legend=legend))
+        xa, ya = f.layout.xaxis.to_plotly_json(), f.layout.yaxis.to_plotly_json()
+        xa.update(domain=[0.0, 1.0], anchor=f"y{sfx}")
+        ya.update(domain=[lo, hi], anchor=f"x{sfx}")
+        out.layout[f"xaxis{sfx}"], out.layout[f"yaxis{sfx}"] = xa, ya
+        out.layout[legend] = {"orientation": "h", "xanchor": "left", "x": 0.0, "yanchor": "top",
+                              "y": (top - heights[i - 1] + 0.35 * b) / total}
+        out.add_annotation(text=f"<b>{f.layout.title.text or ''}</b>", showarrow=False,
+                           xref="paper", yref="paper", x=0.0, xanchor="left", yanchor="bottom",
+                           y=hi + 12 / total, font={"size": 15})
+        for a in f.layout.annotations:  # notes (overflow markers) stay on their own panel
+            if a.text and a.xref == "paper" and a.yref == "paper":
+                out.add_annotation(a.update(xref=f"x{sfx} domain", yref=f"y{sfx} domain"))
+        top -= heights[i - 1] + gap
+    out.update_layout(template="plotly_white", height=int(total), showlegend=True,
+                      margin={"l": 70, "r": 20, "t": 10, "b": 10, "autoexpand": False})
+    return out

@@ -36,7 +36,7 @@ from gradviz.models.mlp import draw_stack
 _LIVE = weakref.WeakSet()  # every explorer alive in this kernel (tests sweep them all)
 _COUNTER = itertools.count()
 
-BEFORE = "‖∂L/∂W_l‖ before clipping"
+BEFORE = "‖∂L/∂W_l‖"  # the raw weight gradient; with clipping on, AFTER is drawn beside it
 AFTER = "‖∂L/∂W_l‖ after clipping"
 DELTA = "‖∂L/∂h_l‖ measured"
 PREDICTION = "‖∂L/∂h_l‖ mean-field prediction"
@@ -106,11 +106,16 @@ class _Explorer:
                 width=self.width, out_dim=1, max_depth=self.max_depth)
         return self._stacks[init_name]
 
+    def _preview_figures(self) -> list:
+        """Every panel the live explorer shows, in its order (the static picture has them all)."""
+        extra = (getattr(self, n, None) for n in ("signal_figure", "health_figure"))
+        return [self.figure, *(f for f in extra if f is not None)]
+
     def _repr_mimebundle_(self, **kwargs):
         bundle = self.widget._repr_mimebundle_(**kwargs)
         bundle["text/plain"] = f"{type(self).__name__}: run the notebook to use it live"
         if preview.building():  # a static picture for the committed lesson (see preview)
-            image = preview.png(self.figure)
+            image = preview.png(plots.stack_figures(self._preview_figures()))
             if image is not None:
                 bundle["image/png"] = image
         return bundle

@@ -26,8 +26,9 @@ def test_infographic_html_opens_with_no_kernel_and_no_network(browser):
         page.wait_for_function(DRAWN, timeout=60_000, polling=200)
         traces = page.evaluate("() => document.getElementById('gradviz-infographic').data"
                                ".map((t) => t.type || 'scatter')")
-        # 3 profiles + 3 loss curves, 2 cause bars (measured, predicted), 1 fix bar, the guide
-        assert sorted(traces) == sorted(["scatter"] * 6 + ["bar"] * 3 + ["table"])
+        # 3 profiles + 3 loss curves + 2 cause series (measured, predicted), 1 fix bar, the
+        # guide and the vanishing-vs-exploding table
+        assert sorted(traces) == sorted(["scatter"] * 8 + ["bar"] + ["table"] * 2)
         lines = page.evaluate("() => document.querySelectorAll("
                               "'#gradviz-infographic .scatterlayer .trace path.js-line').length")
         assert lines >= 5  # the curves were drawn (the exploding loss is a single point)

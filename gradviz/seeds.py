@@ -54,8 +54,10 @@ class Spread:
 
     def __str__(self) -> str:
         f = functools.partial(_fmt, digits=self.digits)
-        dash = " to " if self.low < 0 else "-"
-        text = f"{f(self.median)} (10th-90th percentile {f(self.low)}{dash}{f(self.high)}"
+        low, high = f(self.low), f(self.high)
+        # a hyphen would read as a minus sign after a negative number or an exponent
+        dash = " to " if self.low < 0 or "e" in low + high else "-"
+        text = f"{f(self.median)} (10th-90th percentile {low}{dash}{high}"
         if self.nonfinite:
             text += f"; {self.nonfinite} of {self.n} draws inf or nan, left out"
         return text + ")"

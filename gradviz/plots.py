@@ -289,8 +289,12 @@ def phase_diagram_figure(sigma_ws, sigma_bs, chi, *, measured: dict | None = Non
     fig.update_traces(selector={"type": "scatter"},
                       marker={"size": 13, "colorscale": "RdBu_r", "cmin": -span, "cmax": span,
                               "line": {"color": "black", "width": 2}})
+    # The legend goes above the plot, left-aligned: at its default place (top right) it
+    # covered the colour bar.
     fig.update_layout(template="plotly_white", height=460, title={"text": title},
-                      xaxis={"title": {"text": "σ_w"}}, yaxis={"title": {"text": "σ_b"}})
+                      xaxis={"title": {"text": "σ_w"}}, yaxis={"title": {"text": "σ_b"}},
+                      legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 1.02,
+                              "yanchor": "bottom"}, margin={"t": 90})
     return fig
 
 

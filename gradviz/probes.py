@@ -568,7 +568,8 @@ def _jacobian_spectra(params, x, activation, residual, norm):
     return layer_svals, whole
 
 
-def jacobian_spectra(cfg: MLPConfig, params=None, x=None, seed: int = 0) -> dict:
+def jacobian_spectra(cfg: MLPConfig, params=None, x=None, seed: int = 0, *,
+                     float64: bool = False) -> dict:
     """Singular values of the input-output Jacobians at one input ``x: (in_dim,)``.
 
     .. math:: J_l = \\frac{\\partial x_l}{\\partial x_{l-1}}
@@ -577,6 +578,11 @@ def jacobian_spectra(cfg: MLPConfig, params=None, x=None, seed: int = 0) -> dict
 
     Backpropagation multiplies the gradient by ``J^T``, so the spread of ``J``'s singular
     values is how unevenly directions are scaled: all equal to 1 is dynamical isometry.
+
+    In float32 a product of many layers cannot resolve singular values much below
+    ``eps * sigma_max`` (rounding fills the small directions), so a median of ``3e-7`` at
+    depth 50 is float32's floor, not the network's; ``float64=True`` evaluates the same
+    weights (cast up) in float64 (a separate compile) and resolves them.
 
     Returns:
         ``{"layers": [(k_l,) arrays, largest first], "network": (k,) array}``.
@@ -590,9 +596,43 @@ def jacobian_spectra(cfg: MLPConfig, params=None, x=None, seed: int = 0) -> dict
                          "examples of a batch); allowed: None, 'layer', 'rms'")
     params, xb, _ = _prepare(cfg, params, None if x is None else jnp.asarray(x)[None, :], None,
                              seed, 1, need_y=False)
-    layers, whole = jax.device_get(_jacobian_spectra(list(params), xb[0], cfg.activation,
-                                                     cfg.residual, cfg.norm))
+    if float64:
+        with jax.enable_x64(True):
+            up = jax.tree_util.tree_map(lambda a: jnp.asarray(np.asarray(a, np.float64)),
+                                        list(params))
+            layers, whole = jax.device_get(_jacobian_spectra(
+                up, jnp.asarray(np.asarray(xb[0], np.float64)), cfg.activation, cfg.residual,
+                cfg.norm))
+    else:
+        layers, whole = jax.device_get(_jacobian_spectra(list(params), xb[0], cfg.activation,
+                                                         cfg.residual, cfg.norm))
     return {"layers": [np.asarray(v) for v in layers], "network": np.asarray(whole)}
+
+
+def forward_spread(cfg: MLPConfig, params=None, x=None, seed: int = 0,
+                   batch_size: int = 256) -> np.ndarray:
+    """How different the examples still are at each layer, ``(depth,)``, in float64.
+
+    .. math:: s_l = \\sqrt{\\tfrac{1}{n}\\textstyle\\sum_j \\mathrm{Var}_{\\text{examples}}(x_{l,j})}
+        \\Big/ \\sqrt{\\mathrm{mean}(x_l^2)}
+
+    (``x_l``: layer ``l``'s output, ``j``: its units). ``s_l = 0`` means every input maps
+    to the same vector, so no readout can do better than predicting the mean. Differences
+    between nearby inputs travel forward as ``delta x_l = J_l ... J_1 delta x_0``, the same
+    product of Jacobians ``J_l = diag(phi'(h_l)) W_l^T`` whose transpose carries the gradient
+    back: a network whose gradient ratio is ``1e-12`` has squashed its inputs by about as
+    much. Evaluated in float64 (the weights cast up), because float32 rounds a spread below
+    ``~6e-8`` of the mean to exactly zero.
+    """
+    params, x, _ = _prepare(cfg, params, x, None, seed, batch_size, need_y=False)
+    with jax.enable_x64(True):
+        up = jax.tree_util.tree_map(lambda a: jnp.asarray(np.asarray(a, np.float64)),
+                                    list(params))
+        _, xs = _forward_layers(up, jnp.asarray(np.asarray(x, np.float64)), cfg.activation,
+                                cfg.residual, cfg.norm)
+        out = [np.sqrt(np.mean(np.var(np.asarray(z), axis=0))) / np.sqrt(np.mean(
+            np.asarray(z) ** 2)) for z in xs]
+    return np.asarray(out)
 
 
 def _prepare(cfg, params, x, y, seed, batch_size, *, need_y=True, draw=True):
@@ -670,3 +710,36 @@ def sharpness(cfg: MLPConfig, params=None, x=None, y=None, seed: int = 0,
     params, x, y = _prepare(cfg, params, x, y, seed, batch_size)
     return float(_sharpness(list(params), x, y, cfg.activation, cfg.residual, cfg.norm,
                             jax.random.fold_in(jax.random.PRNGKey(seed), 2), iters))
+
+
+def ratio_bound(cfg: MLPConfig, params=None, seed: int = 0) -> dict:
+    """Upper bounds on ``||dL/dh_0|| / ||dL/dh_{L-1}||`` of a plain MLP, from its weights.
+
+    Backpropagation sets ``delta_l = (delta_{l+1} W_{l+1}^T) * phi'(h_l)`` (elementwise), and
+    ``||A W^T||_F <= ||A||_F sigma_max(W)``, ``||A * D||_F <= max|D| ||A||_F``, so
+
+    .. math::
+        \\frac{\\|\\delta_0\\|}{\\|\\delta_{L-1}\\|} \\le \\prod_{l=1}^{L-1}
+        \\sigma_{\\max}(W_l)\\, s, \\qquad s = \\sup_z |\\phi'(z)|
+
+    (``"ratio"``). The slopes alone contribute at most ``s**(L-1)`` (``"slopes"``,
+    ``0.25**(L-1)`` for sigmoid): a bound on the product of the slopes, not on the
+    gradient ratio, which the weights' factors ``sigma_max(W_l)`` also multiply. ``s`` is
+    taken on a grid of ``z`` in ``[-20, 20]`` (exact for sigmoid, tanh, relu). No skip
+    connections or normalisation (their Jacobians are not ``W^T`` times a diagonal).
+
+    Returns ``{"ratio": bound, "slopes": s**(L-1), "sigma_max": (L-1,) sigma_max(W_l)}``
+    for the weights ``params`` (default: :func:`init_mlp`'s draw from ``seed``, as
+    :func:`probe_mlp`'s).
+    """
+    if not isinstance(cfg, MLPConfig):
+        raise ValueError(f"cfg={cfg!r} must be an MLPConfig")
+    if cfg.residual or cfg.norm is not None:
+        raise ValueError(f"ratio_bound needs a plain MLP; got residual={cfg.residual}, "
+                         f"norm={cfg.norm!r}")
+    params, _, _ = _prepare(cfg, params, None, None, seed, 1)
+    z = np.linspace(-20.0, 20.0, 400001)
+    s = float(np.max(np.abs(np.asarray(activations.derivative(cfg.activation)(z)))))
+    sig = np.array([np.linalg.norm(np.asarray(p["w"], dtype=np.float64), 2)
+                    for p in params[1:cfg.depth]])
+    return {"ratio": float(np.prod(sig * s)), "slopes": s ** (cfg.depth - 1), "sigma_max": sig}

@@ -42,8 +42,8 @@ from gradviz.models.rnn import (
 )
 from gradviz.train import OPTIMIZERS, check_training_args
 
-__all__ = ["ADDING_BASELINE_MSE", "RNNProbeResult", "RNNTrainHistory", "probe_rnn",
-           "probe_rnn_grads", "train_rnn"]
+__all__ = ["ADDING_BASELINE_MSE", "RNNProbeResult", "RNNTrainHistory", "gate_means",
+           "probe_rnn", "probe_rnn_grads", "train_rnn"]
 
 
 def _program(cfg: RNNConfig) -> RNNConfig:
@@ -154,6 +154,35 @@ def _check_batch(cfg, xs, y):
     if xs.shape[0] != y.shape[0]:
         raise ValueError(f"xs has {xs.shape[0]} rows but y has {y.shape[0]}; they must match")
     return xs, y
+
+
+def gate_means(cfg: RNNConfig, params, xs) -> dict:
+    """Mean value of each sigmoid gate over the batch, the steps and the units.
+
+    Recomputes the gates from the hidden states :func:`~gradviz.models.rnn.apply_rnn`
+    returns (``h_{-1} = 0``): ``gate_k(t) = sigmoid(x_t W_k + h_{t-1} U_k + b_k)`` for the
+    LSTM's ``i``, ``f``, ``o`` and the GRU's ``z`` (update: the fraction of ``h_{t-1}`` kept)
+    and ``r`` (reset). A mean forget gate ``f`` (or ``z``) near 1 keeps the state, and so
+    its gradient, across many steps; near 0.5 it halves both at every step.
+
+    Returns:
+        ``{gate: float}``; ``{}`` for the vanilla cell, which has no gates.
+    """
+    if not isinstance(cfg, RNNConfig):
+        raise ValueError(f"cfg={cfg!r} must be an RNNConfig")
+    _check_params(cfg, params)
+    names = {"rnn": (), "lstm": ("i", "f", "o"), "gru": ("z", "r")}[cfg.cell]
+    if not names:
+        return {}
+    xs = jnp.asarray(xs)
+    _, hs = apply_rnn(params, xs, cfg)  # (T, batch, H)
+    prev = jnp.concatenate([jnp.zeros_like(hs[:1]), hs[:-1]])  # h_{t-1}, (T, batch, H)
+    out = {}
+    for k in names:
+        pre = (jnp.einsum("bti,ij->tbj", xs, params["w_in"][k]) + prev @ params["w_rec"][k]
+               + params["b"][k])  # (T, batch, H)
+        out[k] = float(jnp.mean(jax.nn.sigmoid(pre)))
+    return out
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,0 +1,80 @@
+"""The edge of stability: the loss Hessian's sharpness measured along a full-batch SGD run.
+
+Gradient descent with learning rate ``lr`` on a quadratic of curvature ``lambda`` multiplies
+the error along that direction by ``1 - lr * lambda`` per step, so it is stable only while
+``lambda < 2 / lr``. Lesson 03 compares ``2 / lr`` with the sharpness ``lambda_max`` *at
+initialisation*. During training the sharpness moves: with full-batch gradient descent it
+typically rises ("progressive sharpening") until it reaches ``2 / lr`` and then hovers there,
+the loss falling over the long run while it spikes and recovers from step to step (the "edge
+of stability"). That is a different thing from the catapult phase of Lewkowycz et al. (2020),
+where a learning rate above ``2 / lambda_max`` at initialisation throws the weights into a
+flatter region within the first steps.
+
+References:
+    Cohen, Kaur, Li, Kolter & Talwalkar 2021, "Gradient descent on neural networks typically
+    occurs at the edge of stability", arXiv:2103.00065.
+    Lewkowycz, Bahri, Dyer, Sohl-Dickstein & Gur-Ari 2020, "The large learning rate phase of
+    deep learning: the catapult mechanism", arXiv:2003.02218.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import jax
+import numpy as np
+
+from gradviz import _checks, probes, train
+from gradviz.models.mlp import MLPConfig, init_mlp
+
+
+@dataclasses.dataclass(frozen=True)
+class SharpnessTrace:
+    """A full-batch SGD run with the sharpness measured every ``every`` steps (numpy)."""
+
+    loss: np.ndarray        # (done,) loss before each update, as train_mlp records it
+    steps: np.ndarray       # (k,) the steps at which the sharpness was measured
+    sharpness: np.ndarray   # (k,) lambda_max of the loss Hessian at those steps
+    learning_rate: float
+
+    @property
+    def threshold(self) -> float:
+        """``2 / lr``: SGD is unstable along any direction whose curvature exceeds it."""
+        return 2.0 / self.learning_rate
+
+
+def sharpness_trajectory(cfg: MLPConfig, x, y, learning_rate: float, steps: int, *,
+                         every: int = 10, seed: int = 0, iters: int = 50) -> SharpnessTrace:
+    """Full-batch SGD, ``W <- W - lr * dL/dW``, recording ``lambda_max(H)`` along the way.
+
+    The run is :func:`gradviz.train_mlp` ``(cfg, "sgd", learning_rate, steps=steps,
+    seed=seed, x=x, y=y)`` step for step (same initial draw, same loss and gradient), and
+    every ``every`` steps (and at step 0) the largest Hessian eigenvalue of the full-batch
+    MSE is measured by :func:`gradviz.probes.sharpness` (power iteration on Hessian-vector
+    products, ``iters`` of them). Stops at the first non-finite loss.
+
+    Args:
+        cfg: the network; x: ``(batch, in_dim)``; y: ``(batch, out_dim)``.
+        learning_rate: ``lr > 0``; steps: SGD steps (>= 1); every: measurement spacing.
+    """
+    if not isinstance(cfg, MLPConfig):
+        raise ValueError(f"cfg={cfg!r} must be an MLPConfig")
+    lr = _checks.real("learning_rate", learning_rate, low=0.0, inclusive=False)
+    steps = _checks.integer("steps", steps, low=1)
+    every = _checks.integer("every", every, low=1)
+    seed = _checks.integer("seed", seed, low=0)
+    x, y = probes._check_batch(cfg, x, y)
+    step = train._make_step(cfg, train.Recipe("sgd"))  # train_mlp's own compiled step
+    params = init_mlp(cfg, jax.random.PRNGKey(seed))
+    state = train._optimizer(train.Recipe("sgd"), lr).init(params)
+    losses, at, sharp = [], [], []
+    for t in range(steps):
+        if t % every == 0:
+            at.append(t)
+            sharp.append(probes.sharpness(cfg, params=params, x=x, y=y, seed=seed, iters=iters))
+        params, state, loss, *_ = step(params, state, x, y, lr, 1.0, 0.0)
+        losses.append(float(loss))
+        if not math.isfinite(losses[-1]):
+            break
+    return SharpnessTrace(np.array(losses), np.array(at), np.array(sharp), lr)

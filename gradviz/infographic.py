@@ -196,6 +196,31 @@ def measure(seed: int = 0, steps: int = 150, learning_rate: float = 0.003) -> di
     }
 
 
+def report(m: dict) -> dict:
+    """The numbers behind panels 1, 2, 3 and 4 of :func:`figure` as plain-text tables
+    (``{"regimes", "causes", "fixes"}``), medians over :data:`SEEDS` where a draw matters."""
+    from gradviz.tables import format_table
+
+    regimes = {name: {
+        "r, seed 0": float(d[0] / d[-1]), "verdict": m["verdicts"][name],
+        "r over 10 seeds": str(spread(m["ratios"][name])),
+        "train loss, first": float(m["losses"][name][0]),
+        "train loss, last": float(m["losses"][name][-1]),
+        "held-out loss": m["held_out"][name], "baseline": m["baseline"],
+        "diverged at": m["diverged_at"][name]} for name, d in m["deltas"].items()}
+    causes = {cause: {"g measured, 10 seeds": str(spread(got, digits=3)),
+                      "predicted sqrt(chi)": want,
+                      "median off by": f"{float(np.median(got)) / want - 1:+.1%}"}
+              for cause, (got, want) in m["causes"].items()}
+    fixes = {}
+    for name, ratios in m["fixes"].items():
+        med = float(np.median(ratios))
+        fixes[name] = {"r over 10 seeds": str(spread(ratios)),
+                       "log10 r (median)": math.log10(med), "verdict": _verdict_of_ratio(med)}
+    return {"regimes": format_table(regimes), "causes": format_table(causes),
+            "fixes": format_table(fixes)}
+
+
 def _regime(name: str) -> str:
     return name.split(":")[0]
 

@@ -377,8 +377,10 @@ class RNNExplorer(_Explorer):
     plot shows ``||dL/dh_t||`` for every step ``t``. The recurrent matrices are drawn with
     ``init`` times ``weight_scale`` (for ``"orthogonal"`` the scale is the spectral radius
     ``rho`` and every singular value). The dotted line is Pascanu et al.'s bound for the
-    vanilla tanh cell, ``sigma_max**(T-1-t)`` (``gamma = 1``), anchored at its last step; for
-    orthogonal weights ``sigma_max = rho``, and a linear RNN would follow it exactly.
+    vanilla tanh cell, ``sigma_max**(T-1-t)`` (``gamma = 1``), anchored at its last step; it
+    does not apply to the LSTM or GRU curves. For orthogonal weights ``sigma_max = rho``, and
+    a linear RNN would follow it exactly. The status line states the vanilla cell's regime
+    by :func:`gradviz.theory.rnn_regime` (at ``sigma_max = 1``: bounded, cannot grow).
     """
 
     CELLS = {"vanilla RNN (tanh)": "rnn", "LSTM": "lstm", "GRU": "gru"}
@@ -437,7 +439,9 @@ class RNNExplorer(_Explorer):
         series = {label: r[label] for label in self.CELLS}
         last = r["vanilla RNN (tanh)"][-1]
         steps_back = np.arange(self.seq_len)[::-1]  # T-1-t
-        series["bound σ_max^(T-1-t)"] = (last * r["sigma_max"] ** steps_back
+        # The bound is Pascanu et al.'s for the vanilla cell only: the LSTM and GRU paths
+        # have other Jacobians, so the label says whose bound it is.
+        series["vanilla-RNN bound σ_max^(T-1-t)"] = (last * r["sigma_max"] ** steps_back
                                          if math.isfinite(last) and last > 0 else None)
         return series
 

@@ -7,6 +7,7 @@ from gradviz import (
                      activations,
                      attention_probes,
                      cliff,
+                     cures,
                      data,
                      exercises,
                      infographic,
@@ -56,7 +57,7 @@ __all__ = [
     "ActivationExplorer", "ClippingExplorer", "MitigationExplorer", "TrainingExplorer", "cliff",
     "selfnorm", "TransformerConfig", "TransformerExplorer", "TransformerProbeResult",
     "apply_transformer", "attention_probes", "infographic", "init_transformer", "probe_transformer",
-    "Evaluation", "evaluate",
+    "Evaluation", "evaluate", "cures",
     "seeds", "spread", "Spread", "probe_seeds", "SeedProbeResult", "train_seeds",
     "SeedTrainResult",
 ]

@@ -52,8 +52,10 @@ def test_every_quiz_has_its_own_hint(source):
     # the hint does not name the right option, nor repeat the explanation
     assert right.lower() not in quiz.hint.lower(), (quiz.hint, right)
     assert quiz.hint.strip() != quiz.explanation.strip()
-    # ... nor is it most of the right option's words (a paraphrase that gives it away)
-    option_words = _words(right) - {"a", "an", "the", "of", "to", "and", "is", "it", "in"}
-    if len(option_words) >= 4:
-        shared = option_words & _words(quiz.hint)
-        assert len(shared) < 0.8 * len(option_words), (quiz.hint, right)
+    # ... nor most of the words that set the right option apart from the question and the
+    # wrong options (a paraphrase that gives it away)
+    common = _words(quiz.question).union(*(_words(o) for o in quiz.options if o != right))
+    distinctive = _words(right) - common
+    if len(distinctive) >= 3:
+        shared = distinctive & _words(quiz.hint)
+        assert len(shared) < 0.8 * len(distinctive), (quiz.hint, right, shared)

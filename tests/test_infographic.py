@@ -131,3 +131,6 @@ def test_check_exploding_fix():
     assert not gv.exercises.check_exploding_fix(gv.MLPConfig(**base))
     assert not gv.exercises.check_exploding_fix(gv.MLPConfig(depth=40, activation="relu"))
     assert not gv.exercises.check_exploding_fix(None)
+    assert not gv.exercises.check_exploding_fix("relu")  # bad input: one clear line
+    assert not gv.exercises.check_exploding_fix(gv.MLPConfig(**{**base, "depth": 32},
+                                                             norm="layer"))  # too shallow

@@ -21,7 +21,14 @@ NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 # Arithmetic the prose does on exact inputs, per lesson: formula -> what it is.
 DERIVED = {
+    "01": {"1.1 ** 29 / 0.9 ** 29": "factors 1.1 and 0.9 over 29 layers, compared",
+           "10 ** 0.03": "the lowest weight-scale slider setting (10^(k/100)) that passes exercise 1",
+           "10 ** 0.07": "the highest one"},
     "02": {
+        "1 + 0.5": "check_chain_factor's tolerance, a factor 1 + rel_tol",
+        "100 * (10 ** 0.01 - 1)": "the weight-scale slider's step (10^0.01), in percent",
+        "10 ** -0.1": "the slider setting nearest the exercise's answer",
+        "10 ** (-0.1 * 29)": "the chain's ratio at that setting",
         "0.9 ** 99": "a factor 0.9 over 100 layers",
         "1.1 ** 99": "a factor 1.1 over 100 layers",
         "1e-3 ** (1 / 29)": "the factor whose 29th power is 1e-3",
@@ -34,6 +41,12 @@ DERIVED = {
         "stats.norm.ppf(0.75)": "half of a Gaussian lies beyond this many standard deviations",
         "math.atanh(0.97) / stats.norm.ppf(0.75)": "the sqrt(q*) that puts half the units past it",
         "55": "the exercise's upper bound, percent",
+        "45": "the exercise's lower bound, percent",
+        "10 ** 0.52": "the lowest weight-scale slider setting (10^(k/100)) that passes exercise 1",
+        "10 ** 0.59": "the highest one",
+        "10 ** -0.7": "learning-rate slider settings (10^(k/20)) that pass exercise 2",
+        "10 ** -0.65": "(the next one)",
+        "10 ** -0.6": "(the next one)",
     },
     "04": {"5e-4": "check_update_ratio's lower bound", "2e-3": "check_update_ratio's upper bound",
            "1.5 ** 19": "weight scale 1.5 over 19 ReLU layers",

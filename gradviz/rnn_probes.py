@@ -15,8 +15,9 @@ value of the recurrent matrix). ``dL/dh_t`` is measured as the gradient with res
 zero shift added to ``h_t`` (see :func:`~gradviz.models.rnn.apply_rnn`).
 
 References:
-    Pascanu, Mikolov & Bengio 2013, arXiv:1211.5063. Hochreiter & Schmidhuber 1997,
-    "Long Short-Term Memory" (the adding problem).
+    Pascanu, Mikolov & Bengio 2013, arXiv:1211.5063. Le, Jaitly & Hinton 2015,
+    arXiv:1504.00941 (the adding problem in the form used here; Hochreiter & Schmidhuber
+    1997's experiment 4 is an earlier variant).
 """
 
 from __future__ import annotations

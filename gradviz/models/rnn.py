@@ -29,7 +29,10 @@ gate alone, which is how it keeps gradients alive over long spans.
 
 References:
     Hochreiter & Schmidhuber 1997, "Long Short-Term Memory", Neural Computation 9(8)
-    (LSTM; the adding problem is their experiment 4). Cho et al. 2014, arXiv:1406.1078 (GRU).
+    (LSTM; their experiment 4 is the first adding problem: values in [-1, 1], the first
+    marker within the first ten steps, target 0.5 + (X1 + X2) / 4). Le, Jaitly & Hinton
+    2015, arXiv:1504.00941 (the form used here: values in [0, 1], one marker in each
+    half, target X1 + X2). Cho et al. 2014, arXiv:1406.1078 (GRU).
     Pascanu, Mikolov & Bengio 2013, "On the difficulty of training recurrent neural
     networks", arXiv:1211.5063.
 """
@@ -219,7 +222,11 @@ def _adding_batch(key, batch_size: int, seq_len: int):
 
 
 def adding_problem(seed: int, batch_size: int, seq_len: int):
-    """One batch of Hochreiter & Schmidhuber's adding problem.
+    """One batch of the adding problem in Le, Jaitly & Hinton's (2015) form.
+
+    (Hochreiter & Schmidhuber's 1997 experiment 4 is an older variant: values in [-1, 1],
+    the first marker early, target ``0.5 + (X1 + X2) / 4``.) Using only the late marked
+    number perfectly (predicting ``v_b + 0.5``) scores ``Var(v_a) = 1/12``.
 
     Channel 0 of ``xs`` holds numbers ``v_t ~ U[0, 1]``; channel 1 is a marker, 1 at exactly
     two steps, ``a`` in the first half ``[0, T // 2)`` and ``b`` in the second half

@@ -250,3 +250,13 @@ def test_sharpness_trajectory_is_train_mlps_run():
     assert tr.sharpness[0] == pytest.approx(top, rel=1e-3)
     with pytest.raises(ValueError, match="learning_rate"):
         sharpness_trajectory(cfg, x, y, learning_rate=0.0, steps=3)
+
+
+def test_phase_diagram_legend_clears_the_colour_bar():
+    ws, bs = np.linspace(0.5, 2, 4), np.linspace(0, 1, 3)
+    fig = gv.plots.phase_diagram_figure(ws, bs, np.ones((3, 4)),
+                                        measured={"sigma_w": [1.0], "sigma_b": [0.0],
+                                                  "gain": [1.0]})
+    legend = fig.layout.legend
+    assert legend.orientation == "h" and legend.y >= 1 and legend.yanchor == "bottom"
+    assert legend.x == 0 and legend.xanchor == "left"  # the colour bar is on the right

@@ -9,7 +9,7 @@ cell declares how far its numbers may move, in its own source::
     # NBVAL_RTOL 0.05
 
 The marker must be alone on its line. The stored and the new text must then agree everywhere
-except inside numbers; each pair of numbers ``a`` (stored) and ``b`` (new) must satisfy::
+except inside numbers (and in how many spaces align a table's columns); each pair of numbers ``a`` (stored) and ``b`` (new) must satisfy::
 
     |a - b| <= rtol * max(|a|, |b|) + unit(a)
 
@@ -32,6 +32,7 @@ from nbval.plugin import IPyNbCell
 MARKER = re.compile(r"^\s*#\s*NBVAL_RTOL\s+([0-9.eE+-]+)\s*$", re.MULTILINE)
 NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?(?![\w])")
 TEXT_KEYS = ("text/plain", "text/html", "text/markdown")
+_SPACES = re.compile(r" +")
 
 
 def cell_rtol(source: str) -> float | None:
@@ -54,7 +55,9 @@ def last_digit_unit(token: str) -> float:
 
 def numbers_agree(stored: str, new: str, rtol: float) -> bool:
     """True if the texts differ only in numbers, each within ``rtol`` (see module docstring)."""
-    if NUMBER.sub("#", stored) != NUMBER.sub("#", new):
+    # Runs of spaces are compared as one: a table re-aligns its columns when a number gains
+    # or loses a digit (0.00745 -> 0.0072), which is the number moving, not the text.
+    if _SPACES.sub(" ", NUMBER.sub("#", stored)) != _SPACES.sub(" ", NUMBER.sub("#", new)):
         return False
     for a_tok, b_tok in zip(NUMBER.findall(stored), NUMBER.findall(new), strict=True):
         a, b = float(a_tok), float(b_tok)

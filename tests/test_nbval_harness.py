@@ -177,3 +177,14 @@ def test_rtol_marker_compares_numbers_within_the_declared_tolerance(tmp_path, ma
     nbformat.write(nb, path)
     run = run_nbval_numeric(path, tmp_path)
     assert (run.returncode == 0) == passes, run.stdout[-3000:]
+
+
+def test_a_table_that_realigns_still_agrees_but_other_text_does_not():
+    from nbval_numeric import numbers_agree
+
+    stored = "tanh + skips                 0.0072      2.91\nrelu   1.5"
+    new = "tanh + skips                0.00745      2.91\nrelu   1.5"
+    assert numbers_agree(stored, new, 0.1)
+    assert not numbers_agree(stored, new, 0.01)  # the number moved past the tolerance
+    assert not numbers_agree("a 1.0 b", "a 1.0 c", 0.5)
+    assert not numbers_agree("a 1.0 b", "a 1.0\nb", 0.5)  # a line break is not alignment

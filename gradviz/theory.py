@@ -191,6 +191,29 @@ def variance_profile(activation: str, sigma_w: float, sigma_b: float, depth: int
     return qs[:depth]
 
 
+def relu_correlation(depth: int, c0: float = 0.0) -> np.ndarray:
+    """Mean-field correlation ``c_l`` between two inputs' pre-activations in a ReLU network
+    with He weights and no biases, for ``l = 0..depth-1`` (``c_0 = c0``):
+
+    .. math:: c_{l+1} = \\frac{\\sqrt{1 - c_l^2} + (\\pi - \\arccos c_l)\\, c_l}{\\pi}
+
+    the normalised arc-cosine kernel of degree 1. Its only fixed point is ``c = 1``, so a
+    deep ReLU network maps all inputs toward one direction (and a unit that is off for one
+    input is off for all: dead for the batch).
+
+    References:
+        Cho & Saul 2009, "Kernel methods for deep learning", NIPS.
+    """
+    depth = _checks.integer("depth", depth, low=1)
+    c0 = _checks.real("c0", c0, low=-1.0, high=1.0)
+    c = [c0]
+    for _ in range(depth - 1):
+        x = c[-1]
+        c.append(min(1.0, (math.sqrt(max(0.0, 1.0 - x * x)) + (math.pi - math.acos(x)) * x)
+                      / math.pi))
+    return np.array(c)
+
+
 def sigmoid_bound(depth: int) -> float:
     """Upper bound on a product of ``depth`` sigmoid derivatives: ``0.25**depth``."""
     return 0.25 ** _checks.integer("depth", depth, low=0)

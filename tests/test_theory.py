@@ -218,3 +218,17 @@ def test_chi_default_start_is_unchanged(activation, expected):
 def test_chi_q0_is_checked():
     with pytest.raises(ValueError, match="q0"):
         theory.chi("silu", 1.0, q0=-1.0)
+
+
+def test_relu_correlation_map_matches_monte_carlo_and_tends_to_one():
+    """One ReLU layer with He weights: the next pre-activations' correlation is
+    E[relu(u) relu(v)] / E[relu(u)^2] for u, v ~ N(0, 1) with correlation c (Monte Carlo)."""
+    rng = np.random.default_rng(0)
+    n = 1_000_000
+    for c0 in (0.0, 0.5, 0.9, -0.5):
+        u = rng.standard_normal(n)
+        v = c0 * u + np.sqrt(1 - c0**2) * rng.standard_normal(n)
+        a, b = np.maximum(u, 0), np.maximum(v, 0)
+        assert abs(theory.relu_correlation(2, c0)[1] - np.mean(a * b) / np.mean(a * a)) < 3e-3
+    c = theory.relu_correlation(200)
+    assert c[0] == 0.0 and np.all(np.diff(c) >= 0) and 0.99 < c[-1] <= 1.0

@@ -18,7 +18,9 @@ import numpy as np
 import plotly.graph_objects as go
 
 # One style per series name; unknown names cycle through the palette.
-PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
+# plotly/D3 category10: ten distinct colours, so up to ten series never share one
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+           "#7f7f7f", "#bcbd22", "#17becf"]
 _DASH = {"prediction": "dot", "bound": "dot", "after": "dash"}
 OVERFLOW_COLOR = "#d62728"
 

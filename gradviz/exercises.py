@@ -384,7 +384,8 @@ def check_update_ratio(learning_rate, *, low=5e-4, high=2e-3, trained=0.5) -> bo
     return _report(False, f"{said}: {advice}.")
 
 
-def check_clip_rescue(clip_norm, *, weight_scale=1.5, learning_rate=0.01, margin=0.99) -> bool:
+def check_clip_rescue(clip_norm, *, weight_scale=1.5, learning_rate=0.01, margin=0.99,
+                      target=None) -> bool:
     """Lesson 04: a clip threshold that rescues the exploding run of ``TRAIN_TASK``.
 
     At ``weight_scale`` the first SGD step already overflows; with
@@ -392,6 +393,8 @@ def check_clip_rescue(clip_norm, *, weight_scale=1.5, learning_rate=0.01, margin
     over its last :data:`LAST_K` steps below ``margin`` times the predict-the-mean baseline
     ``Var(y) = 0.662``: below it, the network has learned something beyond the mean (the
     margin keeps a run that merely sits at the mean, ``0.6619...``, from passing).
+    ``target``, if given, replaces ``margin * Var(y)`` by a fixed goal (the keyword of the
+    earlier version, kept for callers that pass it).
     """
     clip_norm = _number("clip_norm", clip_norm)
     if clip_norm is None:
@@ -402,7 +405,8 @@ def check_clip_rescue(clip_norm, *, weight_scale=1.5, learning_rate=0.01, margin
     if h.diverged_at is not None:
         return _report(False, f"with clip_norm={clip_norm:g} the run still diverges at step "
                        f"{h.diverged_at}: clip harder (a smaller threshold).")
-    late, target = _late_loss(h), margin * _task_baseline()
+    baseline = _task_baseline()
+    late, target = _late_loss(h), margin * baseline if target is None else float(target)
     ok = late < target
     if ok:
         hint = "."
@@ -416,7 +420,7 @@ def check_clip_rescue(clip_norm, *, weight_scale=1.5, learning_rate=0.01, margin
                 "clip_norm long, so a tight clip crawls; loosen it.")
     return _report(ok, f"with clip_norm={clip_norm:g} the run finishes; the loss went "
                    f"{h.loss[0]:.3g} -> {late:.3g} (mean of the last {LAST_K} steps; the "
-                   f"predict-the-mean baseline is {target / margin:.3g}){hint}")
+                   f"predict-the-mean baseline is {baseline:.3g}){hint}")
 
 
 def check_sigmoid_cure(cfg, *, depth=50, low=0.1, high=10.0) -> bool:

@@ -47,10 +47,14 @@ def test_norms_make_the_profile_scale_free_and_rms_matches_layer_norm():
     assert layer[1] / layer[0] == pytest.approx(1.0, rel=0.1)
     np.testing.assert_allclose(rms, layer, rtol=0.1)
     both = [_first_over_last(norm="layer", residual=True, weight_scale=s) for s in (1.0, 2.5)]
-    assert max(both) < 0.1 * min(layer)  # skips + layer norm: the flattest in the table
+    # skips + layer norm grow the least of the normalised variants (~1.05 per layer, ~110 over
+    # 100 layers): still mild exploding by lesson 12's rule, which the lesson says
+    assert max(both) < 0.1 * min(layer)
+    assert all(10 < b < 1000 for b in both)
 
 
 def test_check_warmup_steps():
+    # lesson 11's post-LN transformer (tests/test_checkers_10_11.py has the full set)
     assert gv.exercises.check_warmup_steps(50)
     assert not gv.exercises.check_warmup_steps(0)
     assert not gv.exercises.check_warmup_steps(200)

@@ -60,7 +60,10 @@ DERIVED = {
     "08": {"0.7": "the cliff's target"},
     "09": {"6": "the flat-part rule: |phi'| below 6% of its maximum"},
     "10": {"math.sqrt(6)": "the uniform init's scale that makes n Var(W) = 2",
-           "0.5 ** (29 / 2)": "a ReLU signal halved in variance for 29 layers, as a norm"},
+           "0.5 ** (29 / 2)": "a ReLU signal halved in variance for 29 layers, as a norm",
+           "100 * 0.035": "check_uniform_relu_scale's tolerance on the per-layer factor, percent",
+           "100 * (10 ** 0.01 - 1)": "the weight-scale slider's step (log10 step 0.01), percent",
+           "10 ** 0.38": "a setting of that slider", "10 ** 0.39": "its next setting"},
 }
 
 

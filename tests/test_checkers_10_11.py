@@ -1,0 +1,140 @@
+"""Lessons 10 and 11: every checker with a right answer reachable through the lesson's own
+controls, the solution's answer, a wrong one and bad input; every quiz has a hint; and the
+gradviz functions the lessons added, each against an independent computation."""
+
+import math
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import nbformat
+import numpy as np
+import optax
+import pytest
+
+import gradviz as gv
+from gradviz import attention_depth, attention_train, init_compare
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def _one_line(capsys):
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1, out
+    return out[0]
+
+
+# ---- lesson 10: check_uniform_relu_scale ------------------------------------------------
+
+def test_uniform_relu_scale_reachable_with_the_explorers_slider(capsys):
+    """The explorer's log slider (step 10^0.01) has a setting that passes, and the checker
+    reads the same factor as the explorer's status line (the same network and batch)."""
+    ex = gv.GradientExplorer(depth=30, max_depth=32, activation="relu", init="uniform", signal=True)
+    ex.controls["weight_scale"].value = 10 ** 0.38  # a grid point of the slider: 2.399
+    value = ex.controls["weight_scale"].value
+    q = ex.result["preactivation_vars"]
+    shown = (q[-1] / q[0]) ** (1 / 29)
+    assert gv.exercises.check_uniform_relu_scale(value)
+    assert f"x {shown:.3f} per layer" in _one_line(capsys)
+
+
+def test_uniform_relu_scale_solution_wrong_and_bad_input(capsys):
+    assert gv.exercises.check_uniform_relu_scale(6 ** 0.5)  # the solution's answer
+    capsys.readouterr()
+    assert not gv.exercises.check_uniform_relu_scale(1.0)  # the standard init: 0.17 per layer
+    assert "scale the weights up" in _one_line(capsys)
+    assert not gv.exercises.check_uniform_relu_scale(2.6)
+    assert "scale them down" in _one_line(capsys)
+    for bad in ("2.4", float("nan"), [2.4, 2.5], -1.0):
+        assert not gv.exercises.check_uniform_relu_scale(bad)
+        _one_line(capsys)
+    assert gv.exercises.check_uniform_relu_scale(jnp.float32(6 ** 0.5))  # a JAX scalar
+
+
+# ---- lesson 11: check_warmup_steps ----------------------------------------------------
+
+def test_warmup_steps_right_solution_wrong_and_bad(capsys):
+    assert gv.exercises.check_warmup_steps(20)  # the solution's answer and the lesson's run
+    assert "median held-out loss" in _one_line(capsys)
+    assert gv.exercises.check_warmup_steps(100)  # the whole run: measured not worse here
+    capsys.readouterr()
+    assert not gv.exercises.check_warmup_steps(0)  # collapses to the baseline
+    assert "warm up longer" in _one_line(capsys)
+    for bad in (2.5, "20", -1, 101, True):
+        assert not gv.exercises.check_warmup_steps(bad)
+        _one_line(capsys)
+    assert not gv.exercises.check_warmup_steps(None)
+
+
+# ---- quizzes -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["10_weight_initialization", "11_future_directions"])
+def test_every_quiz_has_its_own_hint(name):
+    nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    quizzes = [c.source for c in nb.cells if c.cell_type == "code" and "Quiz(" in c.source]
+    assert quizzes
+    for src in quizzes:
+        assert "hint=" in src, src[:80]
+
+
+# ---- gradviz functions the lessons use ----------------------------------------------------
+
+def test_initial_loss_split_is_the_mse_and_splits_exactly():
+    cfg = gv.MLPConfig(depth=6, width=16, activation="relu", init="he_normal", out_dim=2)
+    x, y = gv.probes.default_batch(3, 32, cfg.in_dim, cfg.out_dim)
+    s = init_compare.initial_loss_split(cfg, x, y, seeds=[0, 5])
+    for i, seed in enumerate((0, 5)):
+        params = gv.init_mlp(cfg, jax.random.PRNGKey(seed))
+        out = np.asarray(gv.apply_mlp(params, x, cfg), np.float64)
+        direct = np.mean((out - np.asarray(y, np.float64)) ** 2)
+        assert s["loss"][i] == pytest.approx(direct, rel=1e-5)
+        e = out - np.asarray(y, np.float64)
+        assert s["offset"][i] == pytest.approx(np.mean(e.mean(0) ** 2), rel=1e-5)
+    np.testing.assert_allclose(s["offset"] + s["rest"], s["loss"])
+
+
+def test_scheme_table_matches_probe_mlp_and_activation_stats():
+    cfg = gv.MLPConfig(depth=5, width=16, activation="tanh", init="lecun")
+    r = init_compare.scheme_table({"a": cfg}, seeds=[0], batch_size=64)["a"]
+    d = gv.probe_mlp(cfg, seed=0, batch_size=64).activation_grad_norms
+    q = gv.probes.activation_stats(cfg, seed=0, batch_size=64)["pre_var"]
+    assert r.gradient_ratio == pytest.approx(d[0] / d[-1], rel=1e-4)
+    assert r.signal_factor == pytest.approx((q[-1] / q[0]) ** (1 / 4), rel=1e-4)
+    np.testing.assert_allclose(r.signal, q, rtol=1e-4)
+
+
+@pytest.mark.parametrize("k", [1, 7, 20])
+def test_warmup_lr_is_optax_linear_schedule(k):
+    schedule = optax.linear_schedule(0.0, 0.06, k)
+    for t in (0, 1, k // 2, k, k + 5):
+        assert float(attention_train.warmup_lr(t, 0.06, k)) == pytest.approx(float(schedule(t)))
+    assert float(attention_train.warmup_lr(0, 0.06, 0)) == pytest.approx(0.06)
+
+
+def test_sequence_task_baseline_is_the_mean_predictor():
+    cfg = gv.TransformerConfig(depth=4, d_model=16, heads=2, seq_len=8)
+    task = attention_train.sequence_task(cfg, n_train=8, n_test=16)
+    y_tr, y_te = np.asarray(task.y_train, np.float64), np.asarray(task.y_test, np.float64)
+    assert np.std(y_tr) == pytest.approx(1.0, rel=1e-4)
+    assert task.baseline == pytest.approx(np.mean((y_te - y_tr.mean()) ** 2), rel=1e-4)
+
+
+def test_token_cosine_limits():
+    same = jnp.ones((2, 5, 8))
+    assert float(attention_depth.token_cosine(same)) == pytest.approx(1.0, abs=1e-6)
+    eye = jnp.eye(4)[None]  # four orthogonal tokens
+    assert float(attention_depth.token_cosine(eye)) == pytest.approx(0.0, abs=1e-6)
+    assert float(attention_depth.token_cosine(jnp.ones((1, 1, 8)))) == 0.0
+
+
+def test_depth_sweep_stream_gradient_matches_probe_transformer():
+    r = attention_depth.depth_sweep((3,), seq_len=4, seeds=[0, 1], batch_size=4, d_model=16,
+                                    heads=2)
+    for p in ("pre", "post"):
+        for i, seed in enumerate((0, 1)):
+            cfg = gv.TransformerConfig(depth=3, d_model=16, heads=2, seq_len=4, placement=p)
+            probe = gv.probe_transformer(cfg, seed=seed, batch_size=4, max_depth=3)
+            got = r["per_seed"][p, 3]
+            assert got["stream_grad"][i] == pytest.approx(probe.stream_grad_norms[-1], rel=1e-4)
+            assert got["stream_rms"][i] == pytest.approx(probe.stream_rms[-1], rel=1e-4)
+            assert math.isfinite(got["down_grad"][i]) and got["down_grad"][i] > 0

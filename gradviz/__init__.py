@@ -62,7 +62,7 @@ __all__ = [
     "apply_transformer", "attention_probes", "infographic", "init_transformer", "probe_transformer",
     "Evaluation", "evaluate", "cures",
     "seeds", "spread", "Spread", "probe_seeds", "SeedProbeResult", "train_seeds",
-    "SeedTrainResult",
+    "SeedTrainResult", "attention_depth", "attention_train", "init_compare",
 ]
 __version__ = "0.1.0"
 

@@ -34,7 +34,13 @@ import numpy as np
 from jax import lax
 
 from gradviz import _checks
-from gradviz.models.attention import PLACEMENTS, TransformerConfig, block, init_transformer, norm_layer
+from gradviz.models.attention import (
+    PLACEMENTS,
+    TransformerConfig,
+    block,
+    init_transformer,
+    norm_layer,
+)
 
 __all__ = ["depth_sweep", "token_cosine"]
 

@@ -29,7 +29,13 @@ import numpy as np
 import optax
 
 from gradviz import _checks
-from gradviz.models.attention import NORMS, PLACEMENTS, TransformerConfig, _forward, init_transformer
+from gradviz.models.attention import (
+    NORMS,
+    PLACEMENTS,
+    TransformerConfig,
+    _forward,
+    init_transformer,
+)
 
 __all__ = ["SequenceTask", "WarmupRuns", "sequence_task", "train_transformer_seeds", "warmup_lr"]
 

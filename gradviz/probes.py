@@ -613,7 +613,8 @@ def forward_spread(cfg: MLPConfig, params=None, x=None, seed: int = 0,
                    batch_size: int = 256) -> np.ndarray:
     """How different the examples still are at each layer, ``(depth,)``, in float64.
 
-    .. math:: s_l = \\sqrt{\\tfrac{1}{n}\\textstyle\\sum_j \\mathrm{Var}_{\\text{examples}}(x_{l,j})}
+    .. math::
+        s_l = \\sqrt{\\tfrac{1}{n}\\textstyle\\sum_j \\mathrm{Var}_{\\text{examples}}(x_{l,j})}
         \\Big/ \\sqrt{\\mathrm{mean}(x_l^2)}
 
     (``x_l``: layer ``l``'s output, ``j``: its units). ``s_l = 0`` means every input maps

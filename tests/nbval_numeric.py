@@ -9,7 +9,8 @@ cell declares how far its numbers may move, in its own source::
     # NBVAL_RTOL 0.05
 
 The marker must be alone on its line. The stored and the new text must then agree everywhere
-except inside numbers (and in how many spaces align a table's columns); each pair of numbers ``a`` (stored) and ``b`` (new) must satisfy::
+except inside numbers (and in how many spaces align a table's columns); each pair of numbers
+``a`` (stored) and ``b`` (new) must satisfy::
 
     |a - b| <= rtol * max(|a|, |b|) + unit(a)
 

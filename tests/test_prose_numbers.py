@@ -22,7 +22,7 @@ NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 # Arithmetic the prose does on exact inputs, per lesson: formula -> what it is.
 DERIVED = {
     "01": {"1.1 ** 29 / 0.9 ** 29": "factors 1.1 and 0.9 over 29 layers, compared",
-           "10 ** 0.03": "the lowest weight-scale slider setting (10^(k/100)) that passes exercise 1",
+           "10 ** 0.03": "the lowest weight-scale slider setting (10^(k/100)) passing exercise 1",
            "10 ** 0.07": "the highest one"},
     "02": {
         "1 + 0.5": "check_chain_factor's tolerance, a factor 1 + rel_tol",

@@ -18,7 +18,8 @@ def test_spread_format_and_percentiles():
     s = gv.spread([0.41, 0.76, 1.5])
     assert (s.low, s.median, s.high) == pytest.approx((0.48, 0.76, 1.352))
     assert str(s) == "0.76 (10th-90th percentile 0.48-1.4)"
-    assert str(gv.spread([2e-7, 3e-7, 1.4e5, 2e5])).startswith("7e4 (10th-90th percentile 2.3e-7 to ")
+    text = str(gv.spread([2e-7, 3e-7, 1.4e5, 2e5]))
+    assert text.startswith("7e4 (10th-90th percentile 2.3e-7 to ")
     assert str(gv.spread([-0.5, -0.1, 0.3])) == "-0.1 (10th-90th percentile -0.42 to 0.22)"
 
 

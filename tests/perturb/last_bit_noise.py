@@ -1,17 +1,19 @@
-"""IPython startup file: every random draw in this kernel moves by one float32 unit in the last place.
+"""IPython startup file: each random draw in this kernel moves by one float32 ulp.
 
 The lessons are executed on one processor and read on others, whose float32 sums differ in
 their last bits. This file stands in for "another processor": copied into an IPython profile's
 ``startup/`` folder (tests/test_perturbed_lessons.py does it), it wraps ``jax.random.normal``,
 ``uniform`` and ``truncated_normal`` so that each element drawn moves to its float neighbour
-below or above, or stays, each with probability about 1/3 (a choice drawn from the same key). Weights, biases, inputs and
-targets made by gradviz all pass through these functions, so every lesson runs on values one
-ulp away from the committed run's, and nbval then tells which printed numbers survive.
+below or above, or stays, each with probability about 1/3 (a choice drawn from the same key).
+Weights, biases, inputs and targets made by gradviz all pass through these functions, so every
+lesson runs on values one ulp away from the committed run's, and nbval then tells which printed
+numbers survive.
 """
 
 import jax
 import jax._src.random as _jax_random
 import jax.numpy as jnp
+
 
 def _nudged(draw):
     def wrapper(key, *args, **kwargs):

@@ -86,9 +86,9 @@ def test_a_checker_passes_a_jax_scalar_answer():
 
 
 def test_warmup_checker_reads_integer_arrays_and_rejects_fractions(capsys):
-    # out of range: parsed as the whole number 1000 (no training runs)
+    # out of range (the run is 100 steps): parsed as the whole number 1000, no training runs
     assert exercises.check_warmup_steps(jnp.int32(1000)) is False
-    assert "warmup_steps=1000: between 0 and 300" in capsys.readouterr().out
+    assert "warmup_steps=1000: between 0 and 100" in capsys.readouterr().out
     for bad in (jnp.float32(2.5), True, np.asarray([50])):
         assert exercises.check_warmup_steps(bad) is False
         assert "a whole number of steps" in capsys.readouterr().out

@@ -292,8 +292,6 @@ def diverges(learning_rate: float, steps: int = 100) -> bool:
     return h.diverged_at is not None
 
 
-_diverges = diverges  # the old private name, kept for code written against it
-
 
 def check_stable_learning_rate(learning_rate, *, factor=1.5) -> bool:
     """Lesson 03: the largest SGD learning rate that does not diverge, within ``factor``.
@@ -307,9 +305,9 @@ def check_stable_learning_rate(learning_rate, *, factor=1.5) -> bool:
     if not 0 < learning_rate <= 100:
         return _report(False, f"learning_rate={learning_rate:g}: try a value between 1e-3 "
                        "and 1.")
-    if _diverges(learning_rate):
+    if diverges(learning_rate):
         return _report(False, f"at learning_rate={learning_rate:g} the run diverges: go lower.")
-    if not _diverges(learning_rate * factor):
+    if not diverges(learning_rate * factor):
         return _report(False, f"learning_rate={learning_rate:g} is stable, and so is "
                        f"{factor:g}x it ({learning_rate * factor:.3g}): go higher.")
     return _report(True, f"{learning_rate:g} trains for 100 steps and {learning_rate * factor:.3g} "

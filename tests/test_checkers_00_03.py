@@ -174,7 +174,6 @@ def test_stable_learning_rate_solution_bisection(capsys):
 
 def test_diverges_is_public_and_documented():
     assert exercises.diverges.__doc__ and "LR_TASK" in exercises.diverges.__doc__
-    assert exercises._diverges is exercises.diverges
     assert not exercises.diverges(0.01) and exercises.diverges(1.0)
     with pytest.raises(ValueError, match="learning_rate"):
         exercises.diverges(-1.0)

@@ -58,10 +58,10 @@ def test_lesson_03_and_04_checkers_measure(capsys):
     assert exercises.check_half_saturated(3.5) is True    # mean field: q* = 9.6 at sigma_w 3.5
     # bisect the divergence edge of LR_TASK, then the checker must accept it
     lo, hi = 0.01, 1.0
-    assert not exercises._diverges(lo) and exercises._diverges(hi)
+    assert not exercises.diverges(lo) and exercises.diverges(hi)
     for _ in range(12):
         mid = (lo * hi) ** 0.5
-        lo, hi = (lo, mid) if exercises._diverges(mid) else (mid, hi)
+        lo, hi = (lo, mid) if exercises.diverges(mid) else (mid, hi)
     assert exercises.check_stable_learning_rate(lo) is True
     assert exercises.check_stable_learning_rate(lo / 3) is False   # stable, but so is 1.5x
     assert exercises.check_stable_learning_rate(hi * 1.2) is False  # diverges

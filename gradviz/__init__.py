@@ -20,6 +20,7 @@ from gradviz import (
                      probes,
                      seeds,
                      selfnorm,
+                     stability,
                      tables,
                      theory,
                      train,
@@ -62,7 +63,7 @@ __all__ = [
     "apply_transformer", "attention_probes", "infographic", "init_transformer", "probe_transformer",
     "Evaluation", "evaluate", "cures",
     "seeds", "spread", "Spread", "probe_seeds", "SeedProbeResult", "train_seeds",
-    "SeedTrainResult", "attention_depth", "attention_train", "init_compare",
+    "SeedTrainResult", "attention_depth", "attention_train", "init_compare", "stability",
 ]
 __version__ = "0.1.0"
 

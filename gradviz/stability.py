@@ -78,3 +78,60 @@ def sharpness_trajectory(cfg: MLPConfig, x, y, learning_rate: float, steps: int,
         if not math.isfinite(losses[-1]):
             break
     return SharpnessTrace(np.array(losses), np.array(at), np.array(sharp), lr)
+
+
+@dataclasses.dataclass(frozen=True)
+class LearningRateRun:
+    """One full-batch SGD run of :func:`learning_rate_sweep` (numpy and floats)."""
+
+    learning_rate: float
+    loss: np.ndarray                  # (done,) loss before each update
+    largest_loss: float               # nan once the run has diverged
+    first_layer_growth: float         # max over steps of ||dL/dW_0|| / its value at step 0
+    diverged_at: int | None           # first step with a non-finite loss, else None
+    dead_after: float | None          # mean dead-unit fraction of the final weights (survivors)
+    sharpness_after: float | None     # lambda_max of the final weights (survivors)
+
+    @property
+    def threshold(self) -> float:
+        """``2 / lr``, to compare with ``sharpness_after``."""
+        return 2.0 / self.learning_rate
+
+    def row(self) -> dict:
+        """The run as one row of :func:`gradviz.tables.format_table`."""
+        ok = self.diverged_at is None
+        return {"lr": self.learning_rate, "largest loss": self.largest_loss,
+                "max ||dL/dW_0|| / start": self.first_layer_growth,
+                "final loss": self.loss[-1] if ok else None, "dead units after": self.dead_after,
+                "2 / lr": self.threshold, "lambda_max after": self.sharpness_after,
+                "diverged at step": self.diverged_at}
+
+
+def learning_rate_sweep(cfg: MLPConfig, x, y, learning_rates, *, steps: int = 100,
+                        seed: int = 0) -> list[LearningRateRun]:
+    """Train the same draw with plain SGD at each learning rate; measure what is left.
+
+    Each run is :func:`gradviz.train_mlp` ``(cfg, "sgd", lr, steps=steps, seed=seed, x=x,
+    y=y)``. A run that stays finite is measured again at its final weights: the mean
+    fraction of dead units (:func:`gradviz.probes.activation_stats`) and the sharpness
+    ``lambda_max`` (:func:`gradviz.probes.sharpness`), to compare with ``2 / lr``: the
+    quadratic model calls a run stable only while ``lambda_max < 2 / lr``.
+    """
+    if not isinstance(cfg, MLPConfig):
+        raise ValueError(f"cfg={cfg!r} must be an MLPConfig")
+    rates = [_checks.real("learning_rates", lr, low=0.0, inclusive=False)
+             for lr in np.atleast_1d(np.asarray(learning_rates, dtype=float))]
+    runs = []
+    for lr in rates:
+        h = train.train_mlp(cfg, "sgd", lr, steps=steps, seed=seed, x=x, y=y)
+        ok = h.diverged_at is None
+        growth = h.grad_norms[:, 0] / h.grad_norms[0, 0]
+        runs.append(LearningRateRun(
+            learning_rate=lr, loss=np.asarray(h.loss),
+            largest_loss=float(np.max(h.loss)),
+            first_layer_growth=float(np.max(growth)),
+            diverged_at=h.diverged_at,
+            dead_after=float(probes.activation_stats(cfg, params=h.params, x=x)["dead"].mean())
+            if ok else None,
+            sharpness_after=probes.sharpness(cfg, params=h.params, x=x, y=y) if ok else None))
+    return runs

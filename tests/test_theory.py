@@ -274,3 +274,14 @@ def test_selu_and_elu_moments_stay_finite_at_huge_variance():
     """The closed forms use erfcx, so q = 1e30 gives the limits lambda^2 / 2 and 1/2, not nan."""
     assert theory.chi("selu", 1.0, q=1e30) == pytest.approx(_LAM**2 / 2, rel=1e-5)
     assert theory.chi("elu", 1.0, q=1e30) == pytest.approx(0.5, rel=1e-5)
+
+
+def test_selu_profile_approaches_the_mean_field_when_wide():
+    """Lesson 09: at width 64 SELU's measured first/last ratio (median of 10 draws) sits above
+    the mean-field prediction; the prediction is for infinite width. At width 1024 it must
+    fall inside the 10th-90th percentile range of 10 draws, within 10% of the median."""
+    predicted = theory.gradient_profile("selu", 1.0, 0.0, 50, q0=1.0)[0]
+    cfg = gv.MLPConfig(depth=50, width=1024, activation="selu", init="lecun")
+    measured = gv.spread(gv.probe_seeds(cfg, seeds=range(10), batch_size=16).ratio)
+    assert measured.low <= predicted <= measured.high
+    assert measured.median == pytest.approx(predicted, rel=0.1)

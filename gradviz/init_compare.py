@@ -19,11 +19,11 @@ import dataclasses
 import functools
 
 import jax
-import jax.numpy as jnp
 import numpy as np
+from jax import lax
 
-from gradviz import _checks, activations, init
-from gradviz.models.mlp import NORMS, MLPConfig, depth_bucket, init_mlp_stacked, unstack_params
+from gradviz import _checks, activations
+from gradviz.models.mlp import NORMS, MLPConfig, init_stack, normalize
 from gradviz.probes import _check_batch, default_batch, probe_stacked
 
 __all__ = ["SchemeRow", "initial_loss_split", "scheme_table"]
@@ -37,31 +37,18 @@ def _seeds(seeds) -> np.ndarray:
     return seeds
 
 
-def _stack(cfg_static, seed, knobs):
-    in_dim, width, out_dim, max_depth = cfg_static
-    st = init_mlp_stacked(jax.random.PRNGKey(seed), knobs["init"], knobs["std"], in_dim=in_dim,
-                          width=width, out_dim=out_dim, max_depth=max_depth)
-    return {part: {"w": knobs["w"] * p["w"], "b": 0.0 * p["b"]} for part, p in st.items()}
-
-
-@functools.partial(jax.jit, static_argnames=("cfg_static", "batch_size"))
-def _probe(seeds, knobs, *, cfg_static, batch_size):
-    in_dim, _, out_dim, _ = cfg_static
-
-    def one(seed):
-        x, y = default_batch(seed, batch_size, in_dim, out_dim)
-        r = probe_stacked(_stack(cfg_static, seed, knobs), x, y, knobs["depth"], knobs["act"],
-                          residual=knobs["residual"], health=True, norm_index=knobs["norm"])
-        return {"pre_var": r["preactivation_vars"], "dh": r["activation_grad_norms"]}
-
-    return jax.vmap(one)(seeds)
-
-
-def _knobs(cfg: MLPConfig) -> dict:
-    return {"depth": int(cfg.depth), "act": activations.NAMES.index(cfg.activation),
-            "init": init.NAMES.index(cfg.init), "std": float(cfg.init_std),
-            "w": float(cfg.weight_scale), "residual": bool(cfg.residual),
-            "norm": NORMS.index(cfg.norm)}
+def _probe_seed(cfg: MLPConfig, seed: int, batch_size: int) -> dict:
+    """:func:`gradviz.probe_mlp`'s own call for ``seed`` (biases 0): its compiled draw
+    (:func:`~gradviz.models.mlp.init_stack`, one compile per shape, whatever the scheme,
+    since the scheme is data) and its compiled :func:`~gradviz.probes.probe_stacked`
+    (``health=True``), so every scheme, seed and activation of one shape shares two
+    compiles with ``probe_mlp`` and ``activation_stats`` instead of adding its own."""
+    cfg = dataclasses.replace(cfg, bias_scale=0.0)
+    x, y = default_batch(int(seed), batch_size, cfg.in_dim, cfg.out_dim)  # (batch, in/out_dim)
+    return jax.device_get(probe_stacked(
+        init_stack(cfg, jax.random.PRNGKey(int(seed))), x, y, cfg.depth,
+        activations.NAMES.index(cfg.activation), clip_norm=-1.0, residual=cfg.residual,
+        norm_index=NORMS.index(cfg.norm), health=True))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,13 +63,17 @@ class SchemeRow:
     ratio_low: float        # its 10th percentile
     ratio_high: float       # its 90th percentile
     signal: np.ndarray      # (depth,) median Var(h_l) per layer
+    activation_var: np.ndarray = None      # (depth,) median Var(x_l), x_l = phi(h_l)
+    activation_grad_sq: np.ndarray = None  # (depth,) median ||dL/dh_l||^2
+    weight_grad_sq: np.ndarray = None      # (depth,) median ||dL/dW_l||^2
 
 
 def scheme_table(configs: dict, seeds=range(10), batch_size: int = 256) -> dict:
     """``{label: SchemeRow}`` for ``{label: MLPConfig}``, each measured on every seed.
 
     Seed ``s`` is :func:`gradviz.probe_mlp`'s ``seed=s``: weights from ``PRNGKey(s)`` and
-    its standard-normal batch (biases 0). Networks of one shape share one compiled call.
+    its standard-normal batch (biases 0), measured by the very call ``probe_mlp`` makes
+    (:func:`_probe_seed`): networks of one shape share its two compiles.
     Non-finite values (an overflowing network) stay inf/nan in the medians.
     """
     if not configs or not all(isinstance(c, MLPConfig) for c in configs.values()):
@@ -91,32 +82,39 @@ def scheme_table(configs: dict, seeds=range(10), batch_size: int = 256) -> dict:
     batch_size = _checks.integer("batch_size", batch_size, low=1)
     out = {}
     for label, cfg in configs.items():
-        cfg_static = (cfg.in_dim, cfg.width, cfg.out_dim, depth_bucket(cfg.depth))
-        r = jax.device_get(_probe(jnp.asarray(seeds), _knobs(cfg), cfg_static=cfg_static,
-                                  batch_size=batch_size))
+        runs = [_probe_seed(cfg, s, batch_size) for s in seeds]  # one compiled call per seed
         d = cfg.depth
-        q, dh = np.asarray(r["pre_var"][:, :d], float), np.asarray(r["dh"][:, :d], float)
+        q, dh, dw, xv = (np.stack([np.asarray(r[k][:d], float) for r in runs]) for k in (
+            "preactivation_vars", "activation_grad_norms", "weight_grad_norms",
+            "activation_vars"))  # each (n_seeds, depth)
         with np.errstate(all="ignore"):
             factor = (q[:, -1] / q[:, 0]) ** (1 / max(d - 1, 1))
             ratio = dh[:, 0] / dh[:, -1]
             low, high = np.percentile(ratio, [10, 90]) if np.all(np.isfinite(ratio)) else (
                 np.nan, np.nan)
-        out[label] = SchemeRow(cfg.sigma_w, float(np.median(q[:, 0])), float(np.median(q[:, -1])),
-                               float(np.median(factor)), float(np.median(ratio)), float(low),
-                               float(high), np.median(q, axis=0))
+            out[label] = SchemeRow(cfg.sigma_w, float(np.median(q[:, 0])),
+                                   float(np.median(q[:, -1])), float(np.median(factor)),
+                                   float(np.median(ratio)), float(low), float(high),
+                                   np.median(q, axis=0), np.median(xv, axis=0),
+                                   np.median(dh ** 2, axis=0), np.median(dw ** 2, axis=0))
     return out
 
 
 @functools.partial(jax.jit, static_argnames=("cfg",))
-def _outputs(seeds, x, cfg):
-    from gradviz.models.mlp import apply_mlp
+def _outputs(stack, x, cfg):
+    """:func:`~gradviz.models.mlp.apply_mlp` on the padded stack: layer 0, the first
+    ``depth - 1`` hidden layers as one ``lax.scan`` (one compiled layer, not ``depth``),
+    the readout. ``(n, in_dim) -> (n, out_dim)``."""
+    phi = activations.get(cfg.activation)
 
-    def one(seed):
-        st = _stack((cfg.in_dim, cfg.width, cfg.out_dim, depth_bucket(cfg.depth)), seed,
-                    {**_knobs(cfg), "w": cfg.weight_scale})
-        return apply_mlp(unstack_params(st, cfg.depth), x, cfg)  # (n, out_dim)
+    def layer(h, wb):
+        z = phi(normalize(cfg.norm, h @ wb[0] + wb[1]))  # (n, width)
+        return (h + z if cfg.residual else z), None
 
-    return jax.vmap(one)(seeds)
+    h = phi(normalize(cfg.norm, x @ stack["first"]["w"] + stack["first"]["b"]))  # (n, width)
+    used = max(cfg.depth - 1, 0)
+    h, _ = lax.scan(layer, h, (stack["hidden"]["w"][:used], stack["hidden"]["b"][:used]))
+    return h @ stack["readout"]["w"] + stack["readout"]["b"]  # (n, out_dim)
 
 
 def initial_loss_split(cfg: MLPConfig, x, y, seeds=range(20)) -> dict:
@@ -133,7 +131,10 @@ def initial_loss_split(cfg: MLPConfig, x, y, seeds=range(20)) -> dict:
         raise ValueError(f"cfg={cfg!r} must be an MLPConfig")
     seeds = _seeds(seeds)
     x, y = _check_batch(cfg, x, y)
-    o = np.asarray(_outputs(jnp.asarray(seeds), x, cfg), np.float64)  # (n_seeds, n, k)
+    zero_b = dataclasses.replace(cfg, bias_scale=0.0)
+    # the draw compiled once per shape (shared with the explorer, train_variants, probe_mlp)
+    o = np.stack([np.asarray(_outputs(init_stack(zero_b, jax.random.PRNGKey(int(s))), x, cfg),
+                             np.float64) for s in seeds])  # (n_seeds, n, k)
     e = o - np.asarray(y, np.float64)[None]
     offset = np.mean(np.mean(e, axis=1) ** 2, axis=1)
     rest = np.mean(np.var(e, axis=1), axis=1)

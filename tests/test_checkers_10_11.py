@@ -103,6 +103,21 @@ def test_scheme_table_matches_probe_mlp_and_activation_stats():
     np.testing.assert_allclose(r.signal, q, rtol=1e-4)
 
 
+def test_scheme_table_medians_and_per_layer_fields():
+    """Over several seeds: each field is the median of probe_mlp / activation_stats per seed."""
+    cfg = gv.MLPConfig(depth=4, width=16, activation="relu", init="he_uniform")
+    r = init_compare.scheme_table({"a": cfg}, seeds=[0, 1, 2], batch_size=32)["a"]
+    probes = [gv.probe_mlp(cfg, seed=s, batch_size=32) for s in range(3)]
+    stats = [gv.probes.activation_stats(cfg, seed=s, batch_size=32) for s in range(3)]
+    np.testing.assert_allclose(r.activation_var, np.median([s["var"] for s in stats], 0), rtol=1e-5)
+    np.testing.assert_allclose(r.weight_grad_sq,
+                               np.median([p.weight_grad_norms ** 2 for p in probes], 0), rtol=1e-5)
+    np.testing.assert_allclose(r.activation_grad_sq,
+                               np.median([p.activation_grad_norms ** 2 for p in probes], 0), rtol=1e-5)
+    ratios = [p.activation_grad_norms[0] / p.activation_grad_norms[-1] for p in probes]
+    assert r.gradient_ratio == pytest.approx(np.median(ratios), rel=1e-5)
+
+
 @pytest.mark.parametrize("k", [1, 7, 20])
 def test_warmup_lr_is_optax_linear_schedule(k):
     schedule = optax.linear_schedule(0.0, 0.06, k)

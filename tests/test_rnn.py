@@ -221,3 +221,19 @@ def test_config_is_hashable_and_frozen():
     assert hash(RNNConfig(cell="gru")) == hash(RNNConfig(cell="gru"))
     with pytest.raises(dataclasses.FrozenInstanceError):
         RNNConfig().hidden = 3
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("scheme", ["orthogonal", "he_uniform"])
+def test_recurrent_draws_equal_a_per_cell_stack(cell, scheme):
+    """init_rnn draws one 4-gate stack for every cell (one compile) and cuts it: the same
+    matrices as drawing the cell's own G-gate stack directly."""
+    from gradviz import init
+    from gradviz.models.rnn import GATES
+
+    cfg = RNNConfig(cell=cell, hidden=6, init=scheme)
+    got = init_rnn(cfg, jax.random.PRNGKey(4))["w_rec"]
+    k_rec = jax.random.split(jax.random.PRNGKey(4), 5)[1]
+    (want,) = init.draw_stacks(init.NAMES.index(scheme), [k_rec], [(len(GATES[cell]), 6, 6)])
+    for n, k in enumerate(GATES[cell]):
+        np.testing.assert_allclose(np.asarray(got[k]), np.asarray(want[n]), rtol=1e-6, atol=1e-7)

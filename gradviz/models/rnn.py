@@ -125,16 +125,36 @@ def init_rnn(cfg: RNNConfig, key) -> dict:
                         "b": cfg.bias_scale * unit["readout"]["b"]}}
 
 
-@functools.partial(jax.jit, static_argnames=("cell", "hidden", "in_dim", "out_dim"))
 def _draw_unit(key, init_index, init_std, *, cell, hidden, in_dim, out_dim):
     """:func:`init_rnn`'s draws at ``weight_scale = 1``, standard-normal biases, no forget bias.
 
-    ``init_index`` (into ``gradviz.init.NAMES``) is traced: one compile serves every scheme.
+    ``init_index`` (into ``gradviz.init.NAMES``) is traced, and the recurrent matrices (the
+    costly compile: every scheme is a branch of one switch) are drawn for the most gates a
+    cell has and cut to the first ``len(GATES[cell])``: one compile serves every scheme and
+    every cell. Matrix ``n`` comes from ``fold_in(k_rec, n)`` whatever the stack size
+    (:func:`gradviz.init.draw_stacks`), so the cut gives the draws a per-cell stack would.
     """
-    gates, G = GATES[cell], len(GATES[cell])
     k_in, k_rec, k_b, k_out, k_bout = jax.random.split(key, 5)
-    (w_rec,) = init.draw_stacks(init_index, [k_rec], [(G, hidden, hidden)],
-                                std=init_std)  # (G, H, H)
+    w_rec = _draw_recurrent(k_rec, init_index, init_std, hidden=hidden)  # (4, H, H)
+    return _draw_rest(k_in, k_b, k_out, k_bout, w_rec, cell=cell, hidden=hidden,
+                      in_dim=in_dim, out_dim=out_dim)
+
+
+_MAX_GATES = max(len(g) for g in GATES.values())
+
+
+@functools.partial(jax.jit, static_argnames=("hidden",))
+def _draw_recurrent(k_rec, init_index, init_std, *, hidden):
+    """``(_MAX_GATES, hidden, hidden)`` recurrent matrices of scheme ``NAMES[init_index]``."""
+    (w_rec,) = init.draw_stacks(init_index, [k_rec], [(_MAX_GATES, hidden, hidden)],
+                                std=init_std)
+    return w_rec
+
+
+@functools.partial(jax.jit, static_argnames=("cell", "hidden", "in_dim", "out_dim"))
+def _draw_rest(k_in, k_b, k_out, k_bout, w_rec, *, cell, hidden, in_dim, out_dim):
+    """The per-cell draws (no scheme switch: cheap to compile), and ``w_rec`` cut per gate."""
+    gates, G = GATES[cell], len(GATES[cell])
     w_in = init.draw("lecun", k_in, in_dim, G * hidden)  # (in_dim, G*H): Var = 1 / in_dim
     b = jax.random.normal(k_b, (G, hidden))  # (G, H)
     return {"w_in": {k: w_in[:, n * hidden:(n + 1) * hidden] for n, k in enumerate(gates)},

@@ -317,24 +317,45 @@ def check_stable_learning_rate(learning_rate, *, factor=1.5) -> bool:
 TRAIN_TASK = {"depth": 20, "width": 32, "activation": "relu", "init": "he_normal"}
 
 
-def _train_task(weight_scale=1.0, **sgd_kwargs):
-    """100 SGD steps of ``TRAIN_TASK`` at ``weight_scale`` on the 256-example teacher task."""
-    from gradviz.data import teacher_regression
-    from gradviz.train import train_mlp
+def _train_task(weight_scale=1.0, learning_rate=0.01, clip_norm=None):
+    """100 SGD steps of ``TRAIN_TASK`` at ``weight_scale``: exactly the run lesson 04's
+    :class:`~gradviz.widgets.TrainingExplorer` shows at its defaults (its weights, drawn
+    from seed 0 for 50 layers, its 128 teacher examples, its engine
+    :func:`gradviz.train.train_stacked`), so the checker judges the network and data the
+    learner watched, and reuses the explorer's compiled program."""
+    import jax
 
-    x, y = teacher_regression(0, 256, 16)
-    cfg = MLPConfig(**TRAIN_TASK, weight_scale=weight_scale)
-    return train_mlp(cfg, "sgd", steps=100, x=x, y=y, **sgd_kwargs)
+    from gradviz import activations, init
+    from gradviz.data import teacher_regression
+    from gradviz.models.mlp import draw_stack
+    from gradviz.train import TrainHistory, train_stacked
+
+    x, y = teacher_regression(0, TASK_EXAMPLES, 16)
+    stack = draw_stack(jax.random.PRNGKey(0), init.NAMES.index(TRAIN_TASK["init"]), 0.01,
+                       in_dim=16, width=TRAIN_TASK["width"], out_dim=1, max_depth=50)
+    depth = TRAIN_TASK["depth"]
+    out = jax.device_get(train_stacked(
+        stack, x, y, depth, activations.NAMES.index(TRAIN_TASK["activation"]),
+        float(weight_scale), float(learning_rate), -1.0 if clip_norm is None else float(clip_norm),
+        steps=100))
+    done = int(out["done"])
+    loss = np.asarray(out["loss"][:done])
+    return TrainHistory(loss, np.asarray(out["grad_norms"][:done, :depth]),
+                        np.asarray(out["update_ratios"][:done, :depth]),
+                        None if np.isfinite(loss[-1]) else done - 1, None, None)
+
+
+TASK_EXAMPLES = 128  # the training explorer's teacher examples (lesson 04)
 
 
 LAST_K = 10  # oscillating runs are judged on the mean loss of their last LAST_K steps
 
 
 def _task_baseline() -> float:
-    """``Var(y)`` of the 256-example teacher task: the loss of predicting the mean."""
+    """``Var(y)`` of the explorer's 128-example teacher task: the loss of predicting the mean."""
     from gradviz.data import teacher_regression
 
-    _, y = teacher_regression(0, 256, 16)
+    _, y = teacher_regression(0, TASK_EXAMPLES, 16)
     return float(np.var(np.asarray(y)))
 
 
@@ -347,14 +368,16 @@ def _late_loss(h) -> float:
 def check_update_ratio(learning_rate, *, low=5e-4, high=2e-3, trained=0.5) -> bool:
     """Lesson 04: an SGD learning rate whose median update ratio is about 1e-3 *and* trains.
 
-    Trains ``TRAIN_TASK`` (20-layer ReLU + He on the teacher regression) for 100 steps and
+    Trains ``TRAIN_TASK`` (the training explorer's 20-layer ReLU + He run on its 128 teacher
+    examples, :func:`_train_task`) for 100 steps and
     takes the median of ``||Delta W_l|| / ||W_l||`` over every step and layer; the run must
     not diverge and its mean loss over the last :data:`LAST_K` steps must be below
     ``trained`` times the predict-the-mean baseline ``Var(y)``. The ratio is not monotone
     in the learning rate (past the stable range the run stops learning and its ratio
     falls), so the advice for a failed run does not come from the ratio alone: a run whose
     loss rose above its starting value within its first 20 steps overshoots, and is told to
-    go lower (measured: no rate up to 0.05 does that, every rate from 0.1 does).
+    go lower (measured on that run: every slider rate from 0.056 up that does not diverge
+    overshoots).
     """
     learning_rate = _number("learning_rate", learning_rate)
     if learning_rate is None:
@@ -389,8 +412,9 @@ def check_clip_rescue(clip_norm, *, weight_scale=1.5, learning_rate=0.01, margin
     At ``weight_scale`` the first SGD step already overflows; with
     ``optax.clip_by_global_norm(clip_norm)`` the run must finish 100 steps with a mean loss
     over its last :data:`LAST_K` steps below ``margin`` times the predict-the-mean baseline
-    ``Var(y) = 0.662``: below it, the network has learned something beyond the mean (the
-    margin keeps a run that merely sits at the mean, ``0.6619...``, from passing).
+    ``Var(y) = 0.627`` of the explorer's 128 examples: below it, the network has learned
+    something beyond the mean (the margin keeps a run that merely sits at the mean from
+    passing).
     ``target``, if given, replaces ``margin * Var(y)`` by a fixed goal (the keyword of the
     earlier version, kept for callers that pass it).
     """

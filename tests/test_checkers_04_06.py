@@ -56,11 +56,8 @@ def test_update_ratio_explorer_solution_wrong(capsys):
     assert abs(right - 10 ** -1.6) < 1e-9
     assert exercises.check_update_ratio(right) is True
     assert exercises.check_update_ratio(jnp.float32(right)) is True  # a JAX scalar
-    # the solution's own recipe: scale 0.01 by 1e-3 / the measured median ratio
-    x, y = gv.data.teacher_regression(0, 256, 16)
-    relu = gv.MLPConfig(depth=20, width=32, activation="relu", init="he_normal")
-    probe = gv.train_mlp(relu, "sgd", 0.01, steps=100, x=x, y=y)
-    assert exercises.check_update_ratio(0.01 * 1e-3 / np.median(probe.update_ratios)) is True
+    # the solution's own recipe: scale 0.01 by 1e-3 / the explorer's median ratio at 0.01
+    assert exercises.check_update_ratio(0.01 * 1e-3 / np.median(trainer.result["update_ratios"]))
     capsys.readouterr()
     assert exercises.check_update_ratio(0.001) is False  # ratio far too small
     assert "raise" in _one_line(capsys)
@@ -71,6 +68,22 @@ def test_update_ratio_explorer_solution_wrong(capsys):
     assert exercises.check_update_ratio(0.2) is False
     line = _one_line(capsys)
     assert "lower" in line and "raise" not in line
+
+
+def test_checker_trains_what_the_explorer_shows():
+    """The checkers judge the explorer's own run (its weights, its 128 examples, its engine),
+    and the slider answers the tests use pass with a margin far above last-bit noise."""
+    trainer = gv.TrainingExplorer(depth=20, activation="relu", init="he_normal",
+                                  weight_scale=1.5, clip=True, clip_threshold=10 ** 1.5)
+    h = exercises._train_task(weight_scale=1.5, learning_rate=0.01, clip_norm=10 ** 1.5)
+    np.testing.assert_array_equal(h.loss, trainer.result["loss"])
+    np.testing.assert_array_equal(h.update_ratios, trainer.result["update_ratios"])
+    _, y = gv.data.teacher_regression(0, 128, 16)
+    assert exercises._task_baseline() == pytest.approx(float(np.var(np.asarray(y))))
+    assert exercises._late_loss(h) < 0.9 * 0.99 * exercises._task_baseline()  # 0.546 vs 0.620
+    g = exercises._train_task(learning_rate=10 ** -1.6)
+    assert exercises._late_loss(g) < 0.5 * 0.5 * exercises._task_baseline()  # 0.0996 vs 0.313
+    assert 0.6e-3 < np.median(g.update_ratios) < 1.6e-3
 
 
 def test_clip_rescue_explorer_solution_wrong(capsys):

@@ -151,3 +151,37 @@ def test_train_mlp_learning_rate_and_clip_sweeps_compile_nothing_new(count_compi
             for clip in (None, 0.1, 10.0):
                 gv.train_mlp(cfg, "adam", lr, clip_norm=clip, steps=2, batch_size=16)
     assert counter.count == 0, counter.names
+
+
+def test_train_many_matches_train_mlp_run_by_run():
+    """One vmapped program for several networks, rates and seeds: every run is train_mlp's
+    (plain jax.grad on the list of layers), divergence and clipping included."""
+    shape = dict(depth=6, width=16)
+    nets = {"sigmoid": gv.MLPConfig(**shape, activation="sigmoid"),
+            "relu": gv.MLPConfig(**shape, activation="relu", init="he_normal"),
+            "bn skips": gv.MLPConfig(**shape, activation="tanh", norm="batch", residual=True)}
+    runs = [("sigmoid", 0.1, 0), ("relu", 0.05, 3), ("relu", 30.0, 0), ("bn skips", 0.02, 1)]
+    for clip_norm in (None, 0.5):
+        got = train.train_many(nets, runs, steps=25, x=X, y=Y, clip_norm=clip_norm)
+        for (name, lr, seed), h in zip(runs, got, strict=True):
+            ref = gv.train_mlp(nets[name], "sgd", lr, clip_norm=clip_norm, steps=25, seed=seed,
+                               x=X, y=Y)
+            assert h.diverged_at == ref.diverged_at
+            np.testing.assert_allclose(h.loss, ref.loss, rtol=1e-5)
+            for key in ("grad_norms", "update_ratios", "update_norms"):
+                np.testing.assert_allclose(getattr(h, key), getattr(ref, key), rtol=1e-4)
+            for a, b in zip(jax.tree.leaves(h.params), jax.tree.leaves(ref.params), strict=True):
+                np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    assert train.train_many(nets, runs, steps=25, x=X, y=Y)[2].diverged_at is not None
+
+
+def test_train_many_checks_its_arguments():
+    nets = {"a": gv.MLPConfig(depth=3, width=8)}
+    with pytest.raises(ValueError, match="runs"):
+        train.train_many(nets, [], steps=5)
+    with pytest.raises(ValueError, match="name"):
+        train.train_many(nets, [("b", 0.1, 0)], steps=5)
+    with pytest.raises(ValueError, match="learning_rate"):
+        train.train_many(nets, [("a", -1.0, 0)], steps=5)
+    with pytest.raises(ValueError, match="same"):
+        train.train_many({**nets, "c": gv.MLPConfig(depth=4, width=8)}, [("a", 0.1, 0)], steps=5)

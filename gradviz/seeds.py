@@ -157,7 +157,7 @@ def _knobs(cfg: MLPConfig) -> dict:
 
 
 def probe_seeds(cfg: MLPConfig, seeds=range(20), batch_size: int = 256, *, x=None, y=None,
-                clip_norm: float | None = None) -> SeedProbeResult:
+                clip_norm: float | None = None, max_depth: int | None = None) -> SeedProbeResult:
     """:func:`gradviz.probe_mlp` over many seeds in one compiled call.
 
     Each seed draws its weights and (unless ``x``, ``y`` are given, which every seed then
@@ -171,6 +171,11 @@ def probe_seeds(cfg: MLPConfig, seeds=range(20), batch_size: int = 256, *, x=Non
         batch_size: rows of each seed's default batch (ignored when ``x`` is given).
         x: ``(batch, in_dim)``, y: ``(batch, out_dim)``: one batch for every seed.
         clip_norm: as in :func:`gradviz.probe_mlp`.
+        max_depth: run on the compiled program of this depth's bucket
+            (:func:`~gradviz.models.mlp.depth_bucket`) when it is deeper than ``cfg``'s, so
+            that a lesson probing depths 10 and 50 compiles once; the results do not change
+            (each layer's draw does not depend on the bucket, and the loops stop at
+            ``cfg.depth``).
 
     Returns:
         :class:`SeedProbeResult`; summarise any column with :func:`spread`, e.g.
@@ -187,7 +192,9 @@ def probe_seeds(cfg: MLPConfig, seeds=range(20), batch_size: int = 256, *, x=Non
     if x is not None:
         x, y = _check_batch(cfg, x, y)
     knobs = {**_knobs(cfg), "clip": -1.0 if clip_norm is None else clip_norm}
-    cfg_static = (cfg.in_dim, cfg.width, cfg.out_dim, depth_bucket(cfg.depth))
+    bucket = depth_bucket(max(cfg.depth, _checks.integer("max_depth", max_depth, low=1)
+                              if max_depth is not None else 1))
+    cfg_static = (cfg.in_dim, cfg.width, cfg.out_dim, bucket)
     out = jax.device_get(_probe_seeds(jnp.asarray(seeds), x, y, knobs, cfg_static=cfg_static,
                                       batch_size=batch_size))
     d = cfg.depth

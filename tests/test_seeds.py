@@ -130,3 +130,14 @@ def test_train_seeds_checks_its_arguments():
         gv.train_seeds(gv.MLPConfig(depth=3), learning_rate=0.0)
     with pytest.raises(ValueError, match="clip"):
         gv.train_seeds(gv.MLPConfig(depth=3), clip="sign")
+
+
+def test_probe_seeds_on_a_deeper_bucket_gives_the_same_numbers():
+    """max_depth only picks the compiled program: the draw and the loops do not change."""
+    cfg = gv.MLPConfig(depth=10, width=16, activation="sigmoid")
+    a = gv.probe_seeds(cfg, seeds=range(3), batch_size=32)
+    b = gv.probe_seeds(cfg, seeds=range(3), batch_size=32, max_depth=50)
+    for key in ("activation_grad_norms", "weight_grad_norms", "activation_stds", "loss"):
+        np.testing.assert_allclose(getattr(b, key), getattr(a, key), rtol=1e-5)
+    with pytest.raises(ValueError, match="max_depth"):
+        gv.probe_seeds(cfg, seeds=range(3), max_depth=0)

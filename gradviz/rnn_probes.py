@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import math
 
 import jax
 import jax.numpy as jnp
@@ -207,22 +206,38 @@ class RNNTrainHistory:
     params: dict                     # final parameters
 
 
-@functools.lru_cache(maxsize=16)  # bounded: one compiled step per recent configuration
-def _make_step(cfg: RNNConfig, optimizer: str, learning_rate: float,
-               clip_norm: float | None, batch_size: int):
+@functools.lru_cache(maxsize=16)  # bounded: one compiled run per recent configuration
+def _make_run(cfg: RNNConfig, optimizer: str, learning_rate: float, clip_norm: float | None):
+    """One jitted training run, ``lax.scan`` over the steps: one compile per cell program and
+    optimizer (the data are inputs, drawn outside; see :func:`_batches`), no per-step sync."""
     opt = OPTIMIZERS[optimizer](learning_rate)
     if clip_norm is not None:
         opt = optax.chain(optax.clip_by_global_norm(clip_norm), opt)
 
     @jax.jit
-    def step(params, state, data_key, t):
-        xs, y = _adding_batch(jax.random.fold_in(data_key, t), batch_size, cfg.seq_len)
-        (loss, _), grads = jax.value_and_grad(_mse, has_aux=True)(params, xs, y, cfg)
-        updates, state = opt.update(grads, state, params)
-        new = optax.apply_updates(params, updates)
-        return new, state, loss, probes.tree_norm(grads["w_rec"])
+    def run(params, all_xs, all_y):  # (steps, batch, T, in_dim), (steps, batch, out_dim)
+        def step(carry, batch):
+            params, state, stopped = carry
+            (loss, _), grads = jax.value_and_grad(_mse, has_aux=True)(params, *batch, cfg)
+            updates, new_state = opt.update(grads, state, params)
+            stopped = stopped | ~jnp.isfinite(loss)  # from the first non-finite loss: frozen
+            keep = functools.partial(jax.tree.map, lambda old, new: jnp.where(stopped, old, new))
+            carry = (keep(params, optax.apply_updates(params, updates)), keep(state, new_state),
+                     stopped)
+            return carry, (loss, probes.tree_norm(grads["w_rec"]))
 
-    return opt, step
+        (params, _, _), (losses, norms) = jax.lax.scan(
+            step, (params, opt.init(params), jnp.asarray(False)), (all_xs, all_y))
+        return params, losses, norms
+
+    return run
+
+
+@functools.partial(jax.jit, static_argnums=(1, 2, 3))
+def _batches(data_key, steps: int, batch_size: int, seq_len: int):
+    """Step ``t``'s batch, ``_adding_batch(fold_in(data_key, t))``, for every ``t`` at once."""
+    keys = jax.vmap(lambda t: jax.random.fold_in(data_key, t))(jnp.arange(steps))
+    return jax.vmap(lambda k: _adding_batch(k, batch_size, seq_len))(keys)
 
 
 def train_rnn(cfg: RNNConfig, optimizer: str = "adam", learning_rate: float = 1e-3,
@@ -243,18 +258,13 @@ def train_rnn(cfg: RNNConfig, optimizer: str = "adam", learning_rate: float = 1e
         optimizer, learning_rate, clip_norm, steps, seed, batch_size)
     _check_adding_dims(cfg)
 
-    opt, step = _make_step(_program(cfg), optimizer, learning_rate, clip_norm, batch_size)
+    run = _make_run(_program(cfg), optimizer, learning_rate, clip_norm)
     key = jax.random.PRNGKey(seed)
-    params, data_key = init_rnn(cfg, key), jax.random.fold_in(key, 2)
-    state = opt.init(params)
-    losses, norms, diverged_at = [], [], None
-    for t in range(steps):
-        new, state, loss, n = step(params, state, data_key, t)
-        loss = float(loss)
-        losses.append(loss)
-        norms.append(float(n))
-        if not math.isfinite(loss):
-            diverged_at = t
-            break
-        params = new
-    return RNNTrainHistory(np.array(losses), np.array(norms), diverged_at, params)
+    all_xs, all_y = _batches(jax.random.fold_in(key, 2), steps, batch_size, cfg.seq_len)
+    params, losses, norms = jax.device_get(run(init_rnn(cfg, key), all_xs, all_y))
+    losses, norms = np.asarray(losses), np.asarray(norms)
+    bad = np.flatnonzero(~np.isfinite(losses))
+    diverged_at = int(bad[0]) if bad.size else None
+    if diverged_at is not None:  # rows stop at divergence; params are those before it
+        losses, norms = losses[:diverged_at + 1], norms[:diverged_at + 1]
+    return RNNTrainHistory(losses, norms, diverged_at, params)

@@ -237,3 +237,32 @@ def test_recurrent_draws_equal_a_per_cell_stack(cell, scheme):
     (want,) = init.draw_stacks(init.NAMES.index(scheme), [k_rec], [(len(GATES[cell]), 6, 6)])
     for n, k in enumerate(GATES[cell]):
         np.testing.assert_allclose(np.asarray(got[k]), np.asarray(want[n]), rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("cell, clip", [("lstm", None), ("rnn", 0.5)])
+def test_train_rnn_scan_equals_a_step_by_step_optax_loop(cell, clip):
+    """train_rnn's one compiled lax.scan against a plain Python loop of optax steps on the
+    same batches (fold_in(fold_in(PRNGKey(seed), 2), t)) and the same initial weights."""
+    import optax
+
+    from gradviz.models.rnn import _adding_batch
+    from gradviz.rnn_probes import _mse
+
+    cfg = RNNConfig(cell=cell, hidden=8, init="orthogonal", seq_len=6, forget_bias=1.0)
+    h = train_rnn(cfg, optimizer="adam", learning_rate=1e-2, clip_norm=clip, steps=12,
+                  seed=3, batch_size=5)
+    opt = optax.adam(1e-2) if clip is None else optax.chain(optax.clip_by_global_norm(clip),
+                                                            optax.adam(1e-2))
+    key = jax.random.PRNGKey(3)
+    params, data_key = init_rnn(cfg, key), jax.random.fold_in(key, 2)
+    state, losses = opt.init(params), []
+    for t in range(12):
+        xs, y = _adding_batch(jax.random.fold_in(data_key, t), 5, 6)
+        (loss, _), grads = jax.value_and_grad(_mse, has_aux=True)(params, xs, y, cfg)
+        updates, state = opt.update(grads, state, params)
+        params = optax.apply_updates(params, updates)
+        losses.append(float(loss))
+    np.testing.assert_allclose(h.loss, losses, rtol=1e-5)
+    for a, b in zip(jax.tree.leaves(h.params), jax.tree.leaves(params)):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-6)
+    assert h.diverged_at is None and h.loss.shape == h.recurrent_grad_norms.shape == (12,)

@@ -2,11 +2,14 @@
 
 A claim that rests on one draw of the weights can be that draw's luck (lesson 03's
 "about 4% more per layer" at width 64 is one seed; over 200 seeds the ratio's 10th-90th
-percentile range is 0.38-1.53). :func:`probe_seeds` and :func:`train_seeds` repeat
-:func:`gradviz.probe_mlp` / :func:`gradviz.train_mlp` (SGD) for every seed in one jitted
-call, a ``lax.map`` over the seeds of the same engine (:func:`~gradviz.probes.probe_stacked`,
-:func:`~gradviz.train.train_stacked`), and :func:`spread` says what the draws agree on:
-``median (10th-90th percentile low-high)``.
+percentile range is 0.38-1.53). :func:`probe_seeds` repeats :func:`gradviz.probe_mlp`'s own
+compiled call (:func:`~gradviz.probes.probe_stacked`) seed by seed, so it compiles nothing
+that ``probe_mlp`` or ``activation_stats`` on the same shapes have not (a ``lax.map`` over
+the seeds was a second program of the same size: ~9 s cold on a loaded 2-core CPU, for a
+run of milliseconds per seed); :func:`train_seeds` repeats :func:`gradviz.train_mlp` (SGD)
+for every seed in one jitted ``lax.map`` over :func:`~gradviz.train.train_stacked`, and
+:func:`gradviz.train.train_many` vmaps many runs of ``train_mlp``'s own step.
+:func:`spread` says what the draws agree on: ``median (10th-90th percentile low-high)``.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from jax import lax
 
 from gradviz import _checks, activations, init
 from gradviz.models.mlp import NORMS, MLPConfig, depth_bucket, init_mlp_stacked
-from gradviz.probes import _check_batch, probe_stacked
+from gradviz.probes import _check_batch, default_batch, probe_stacked
 from gradviz.train import CLIPS, check_training_args, train_stacked
 
 
@@ -111,22 +114,6 @@ def _batch(seed, batch_size, in_dim, out_dim):
             jax.random.normal(ky, (batch_size, out_dim)))
 
 
-@functools.partial(jax.jit, static_argnames=("cfg_static", "batch_size"))
-def _probe_seeds(seeds, x, y, knobs, *, cfg_static, batch_size):
-    in_dim, _, out_dim, _ = cfg_static
-
-    def one(seed):
-        stack = _draw(cfg_static, seed, knobs["init"], knobs["std"], knobs["w"], knobs["b"])
-        xs, ys = _batch(seed, batch_size, in_dim, out_dim) if x is None else (x, y)
-        return probe_stacked(stack, xs, ys, knobs["depth"], knobs["act"],
-                             clip_norm=knobs["clip"], residual=knobs["residual"],
-                             health=True, norm_index=knobs["norm"])
-
-    # lax.map, not vmap: the body compiles as the single-seed program (9 s cold on a loaded
-    # 2-core CPU, where the vmapped one took 30 s) and runs no slower on a CPU.
-    return lax.map(one, seeds)
-
-
 @dataclasses.dataclass(frozen=True)
 class SeedProbeResult:
     """:func:`gradviz.probe_mlp` for every seed: row ``i`` is ``probe_mlp(cfg, seed=seeds[i])``."""
@@ -158,13 +145,13 @@ def _knobs(cfg: MLPConfig) -> dict:
 
 def probe_seeds(cfg: MLPConfig, seeds=range(20), batch_size: int = 256, *, x=None, y=None,
                 clip_norm: float | None = None, max_depth: int | None = None) -> SeedProbeResult:
-    """:func:`gradviz.probe_mlp` over many seeds in one compiled call.
+    """:func:`gradviz.probe_mlp` over many seeds, on ``probe_mlp``'s compiled program.
 
     Each seed draws its weights and (unless ``x``, ``y`` are given, which every seed then
     shares) its batch exactly as ``probe_mlp(cfg, seed=s, batch_size=batch_size)`` does.
-    Every field of ``cfg`` but the shapes is traced, and the seeds are an array, so another
-    seed list of the same length, or another activation, depth in the same bucket, scale,
-    norm or skip setting, compiles nothing new (the number of seeds is part of the shape).
+    Every field of ``cfg`` but the shapes is traced, so another seed list (of any length),
+    activation, depth in the same bucket, scale, norm or skip setting compiles nothing new,
+    and the program is the one ``probe_mlp`` and ``activation_stats`` run.
 
     Args:
         cfg: the network; seeds: ints in ``[0, 2**31)``, at least 10 for a spread.
@@ -191,12 +178,24 @@ def probe_seeds(cfg: MLPConfig, seeds=range(20), batch_size: int = 256, *, x=Non
         raise ValueError("x and y must be given together (or both left as None)")
     if x is not None:
         x, y = _check_batch(cfg, x, y)
-    knobs = {**_knobs(cfg), "clip": -1.0 if clip_norm is None else clip_norm}
-    bucket = depth_bucket(max(cfg.depth, _checks.integer("max_depth", max_depth, low=1)
-                              if max_depth is not None else 1))
-    cfg_static = (cfg.in_dim, cfg.width, cfg.out_dim, bucket)
-    out = jax.device_get(_probe_seeds(jnp.asarray(seeds), x, y, knobs, cfg_static=cfg_static,
-                                      batch_size=batch_size))
+    deep = cfg if max_depth is None else dataclasses.replace(
+        cfg, depth=max(cfg.depth, _checks.integer("max_depth", max_depth, low=1)))
+    rows = []
+    for s in seeds:  # probe_mlp's own call, seed by seed: the compiled program it shares
+        key = jax.random.PRNGKey(int(s))
+        xs, ys = (x, y) if x is not None else default_batch(int(s), batch_size, cfg.in_dim,
+                                                            cfg.out_dim)
+        st = init_mlp_stacked(key, init.NAMES.index(cfg.init), cfg.init_std,
+                              in_dim=cfg.in_dim, width=cfg.width, out_dim=cfg.out_dim,
+                              max_depth=depth_bucket(deep.depth))
+        # init_stack's scaling, with float factors: an int weight_scale would compile anew
+        stack = {part: {"w": float(cfg.weight_scale) * p["w"], "b": float(cfg.bias_scale) * p["b"]}
+                 for part, p in st.items()}
+        rows.append(probe_stacked(
+            stack, xs, ys, cfg.depth, activations.NAMES.index(cfg.activation),
+            clip_norm=-1.0 if clip_norm is None else clip_norm, residual=cfg.residual,
+            norm_index=NORMS.index(cfg.norm), health=True))
+    out = jax.device_get(jax.tree.map(lambda *a: jnp.stack(a), *rows))
     d = cfg.depth
     return SeedProbeResult(
         seeds=seeds,

@@ -26,82 +26,30 @@ References:
 
 from __future__ import annotations
 
-import functools
-
 import jax
-import jax.numpy as jnp
 import numpy as np
-from jax import lax
 
 from gradviz import _checks
-from gradviz.models.attention import (
-    PLACEMENTS,
-    TransformerConfig,
-    block,
-    init_transformer,
-    norm_layer,
-)
+from gradviz.attention_probes import default_batch, probe_transformer_stacked
+from gradviz.models.attention import PLACEMENTS, TransformerConfig, init_transformer, token_cosine
 
 __all__ = ["depth_sweep", "token_cosine"]
 
-
-def token_cosine(x):
-    """Mean cosine between different tokens of each sequence, averaged over the batch:
-    ``x: (batch, seq, d) -> scalar`` (0 for independent random tokens, 1 when all alike;
-    0 for ``seq = 1``, where no pair exists)."""
-    u = x / jnp.linalg.norm(x, axis=-1, keepdims=True)  # (b, t, d)
-    t = x.shape[1]
-    if t < 2:
-        return jnp.zeros((), x.dtype)
-    gram = jnp.einsum("btd,bsd->bts", u, u)  # (b, t, t)
-    return jnp.mean((jnp.sum(gram, axis=(1, 2)) - t) / (t * (t - 1)))
-
-
-@functools.partial(jax.jit, static_argnames=("shape", "batch_size"))
-def _sweep(seeds, depth, placement_index, *, shape, batch_size):
-    cfg = TransformerConfig(**dict(shape))
-
-    def one(seed):
-        params = init_transformer(cfg, jax.random.PRNGKey(seed))
-        kx, ky = jax.random.split(jax.random.PRNGKey(seed + 1))
-        x = jax.random.normal(kx, (batch_size, cfg.seq_len, cfg.d_model))
-        y = jax.random.normal(ky, (batch_size, cfg.seq_len, 1))
-        shifts = jnp.zeros((cfg.depth, *x.shape))
-
-        (_, (cos, rms)), (g, g_shift) = jax.value_and_grad(  # dL/d(shift_l) = dL/dx_l
-            _loss_shifted, argnums=(0, 1), has_aux=True)(params, shifts, x, y, depth,
-                                                         placement_index, cfg.heads)
-        last = depth - 1
-        return {"down_grad": jnp.linalg.norm(g["blocks"]["down"][last]),
-                "stream_grad": jnp.linalg.norm(g_shift[last]),
-                "stream_rms": rms[last], "token_cosine": cos[last]}
-
-    return jax.vmap(one)(seeds)
-
-
-def _loss_shifted(params, shifts, x, y, depth, placement_index, heads):
-    """MSE of the readout with ``shifts[l]`` added to block ``l``'s input; aux: per block,
-    the token cosine of ``N(x_l)`` and the RMS of ``x_l``."""
-    def step(x, inputs):
-        l, p, shift = inputs
-        x = x + shift
-        stats = (token_cosine(norm_layer(0, x)), jnp.sqrt(jnp.mean(x**2)))
-        return lax.cond(l < depth, lambda x: block(p, x, placement_index, 0, heads),
-                        lambda x: x, x), stats
-
-    max_depth = params["blocks"]["qkv"].shape[0]
-    x, stats = lax.scan(step, x, (jnp.arange(max_depth), params["blocks"], shifts))
-    x = jnp.where(placement_index == 0, norm_layer(0, x), x)  # pre-LN's final norm
-    return jnp.mean((x @ params["readout"] - y) ** 2), stats
+_KEYS = {"down_grad": "down_grad_norms", "stream_grad": "stream_grad_norms",
+         "stream_rms": "stream_rms", "token_cosine": "token_cosine"}
 
 
 def depth_sweep(depths=(2, 8, 32), *, seq_len: int = 16, seeds=range(10),
                 batch_size: int = 4, d_model: int = 64, heads: int = 4) -> dict:
     """Medians over ``seeds`` of the last block's statistics, for each depth and placement.
 
-    Every depth and both placements share one compiled program (weights drawn for
-    ``max(depths)`` blocks; block ``l`` is the same draw at every depth, as in
-    :func:`gradviz.probe_transformer`). Inputs and targets are standard normal, layer norm.
+    Each seed is :func:`gradviz.probe_transformer`'s network and batch (weights drawn for
+    ``max(depths)`` blocks; block ``l`` is the same draw at every depth), run through
+    :func:`gradviz.attention_probes.probe_transformer_stacked`, where depth and placement
+    are traced: the whole sweep compiles one program, the very one that
+    :class:`gradviz.TransformerExplorer` with ``max_depth = max(depths)`` and the same
+    ``batch_size``, ``d_model``, ``heads`` and ``seq_len`` uses, so after the explorer it
+    compiles nothing. Inputs and targets are standard normal, layer norm.
 
     Returns:
         ``{(placement, depth): {"down_grad", "stream_grad", "stream_rms", "token_cosine"}}``,
@@ -112,18 +60,26 @@ def depth_sweep(depths=(2, 8, 32), *, seq_len: int = 16, seeds=range(10),
         raise ValueError("depths is empty; give at least one depth, e.g. (2, 8, 32)")
     seq_len = _checks.integer("seq_len", seq_len, low=1)
     batch_size = _checks.integer("batch_size", batch_size, low=1)
-    seeds = np.asarray([_checks.integer("seed", s, low=0) for s in seeds], np.int32)
-    if seeds.size < 1:
+    seeds = [_checks.integer("seed", s, low=0) for s in seeds]
+    if not seeds:
         raise ValueError("seeds is empty; give at least 10, e.g. range(10)")
-    shape = (("depth", max(depths)), ("d_model", d_model), ("heads", heads),
-             ("seq_len", seq_len))
-    TransformerConfig(**dict(shape))  # validates d_model, heads
+    cfg = TransformerConfig(depth=max(depths), d_model=d_model, heads=heads, seq_len=seq_len)
+    runs = {}  # dispatched all at once, fetched together
+    for seed in seeds:
+        params = init_transformer(cfg, jax.random.PRNGKey(seed))
+        x, y = default_batch(cfg, seed, batch_size)
+        for i, placement in enumerate(PLACEMENTS):
+            for depth in depths:
+                runs[placement, depth, seed] = probe_transformer_stacked(
+                    params, x, y, depth, i, 0, 1.0, heads=heads)
+    runs = jax.device_get(runs)
     out, per_seed = {}, {}
     for placement in PLACEMENTS:
         for depth in depths:
-            r = jax.device_get(_sweep(jnp.asarray(seeds), depth, PLACEMENTS.index(placement),
-                                      shape=shape, batch_size=batch_size))
-            per_seed[placement, depth] = {k: np.asarray(v) for k, v in r.items()}
-            out[placement, depth] = {k: float(np.median(v)) for k, v in r.items()}
+            per_seed[placement, depth] = {
+                k: np.array([runs[placement, depth, s][v][depth - 1] for s in seeds])
+                for k, v in _KEYS.items()}
+            out[placement, depth] = {k: float(np.median(v))
+                                     for k, v in per_seed[placement, depth].items()}
     out["per_seed"] = per_seed
     return out

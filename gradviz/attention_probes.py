@@ -26,6 +26,7 @@ import numpy as np
 
 from gradviz import _checks
 from gradviz.models.attention import (
+    FAST_COMPILE,
     NORMS,
     PLACEMENTS,
     TransformerConfig,
@@ -37,24 +38,27 @@ __all__ = ["TransformerProbeResult", "probe_transformer", "probe_transformer_sta
 
 
 def _loss(params, shifts, x, y, depth, placement_index, norm_index, heads, weight_scale):
-    out, rms = _forward(params, x, depth, placement_index, norm_index, heads, weight_scale,
-                        shifts)
-    return jnp.mean((out - y) ** 2), rms
+    out, stats = _forward(params, x, depth, placement_index, norm_index, heads, weight_scale,
+                          shifts)
+    return jnp.mean((out - y) ** 2), stats
 
 
-@functools.partial(jax.jit, static_argnames="heads")
+@functools.partial(jax.jit, static_argnames="heads", compiler_options=FAST_COMPILE)
 def probe_transformer_stacked(params, x, y, depth, placement_index, norm_index=0,
                               weight_scale=1.0, *, heads=4):
     """Per-block statistics, every argument but the shapes and ``heads`` traced.
 
     Returns:
-        dict: ``block_grad_norms``, ``stream_grad_norms`` and ``stream_rms`` (the RMS of
-        each block's input), each ``(max_depth,)`` with entries past ``depth`` set to 0,
-        and the scalar ``loss``. Gradients are with respect to the stored (unscaled) weights.
+        dict: ``block_grad_norms``, ``stream_grad_norms``, ``stream_rms`` (the RMS of
+        each block's input), ``down_grad_norms`` (``||dL/dW_down||`` of each block's second
+        MLP matrix) and ``token_cosine`` (:func:`gradviz.models.attention.token_cosine` of
+        each block's normalised input), each ``(max_depth,)`` with entries past ``depth``
+        set to 0, and the scalar ``loss``. Gradients are with respect to the stored
+        (unscaled) weights.
     """
     max_depth = params["blocks"]["qkv"].shape[0]
     shifts = jnp.zeros((max_depth, *x.shape), x.dtype)
-    (loss, rms), (g, g_shift) = jax.value_and_grad(_loss, argnums=(0, 1), has_aux=True)(
+    (loss, (rms, cosine)), (g, g_shift) = jax.value_and_grad(_loss, argnums=(0, 1), has_aux=True)(
         params, shifts, x, y, depth, placement_index, norm_index, heads, weight_scale)
     squares = sum(jnp.sum(leaf.reshape(max_depth, -1) ** 2, axis=1)
                   for leaf in jax.tree_util.tree_leaves(g["blocks"]))
@@ -62,7 +66,10 @@ def probe_transformer_stacked(params, x, y, depth, placement_index, norm_index=0
     return {"block_grad_norms": jnp.where(used, jnp.sqrt(squares), 0.0),
             "stream_grad_norms": jnp.where(used, jnp.sqrt(jnp.sum(g_shift**2, axis=(1, 2, 3))),
                                            0.0),
-            "stream_rms": jnp.where(used, rms, 0.0), "loss": loss}
+            "stream_rms": jnp.where(used, rms, 0.0),
+            "down_grad_norms": jnp.where(
+                used, jnp.sqrt(jnp.sum(g["blocks"]["down"] ** 2, axis=(1, 2))), 0.0),
+            "token_cosine": jnp.where(used, cosine, 0.0), "loss": loss}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -141,3 +141,59 @@ def test_overflowing_transformer_is_data_not_a_crash():
         r = gv.probe_transformer(gv.TransformerConfig(depth=8, placement=placement,
                                                       weight_scale=1e20))
         assert np.isnan(r.loss) and np.all(np.isnan(r.block_grad_norms))
+
+
+# ---- the speed pass: branch-free norms/placements, jitted init, shared compiled probe ----
+
+def test_branch_free_norm_layer_equals_normalize():
+    from gradviz.models.mlp import normalize
+    x = jax.random.normal(jax.random.PRNGKey(3), (2, 5, 16)) * 3 + 1
+    for i, kind in enumerate(attention.NORMS):
+        np.testing.assert_allclose(attention.norm_layer(i, x), normalize(kind, x),
+                                   rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("placement", attention.PLACEMENTS)
+def test_rms_transformer_matches_a_numpy_reimplementation(placement, monkeypatch):
+    """The branch-free block with RMSNorm: the numpy reference with its norm swapped."""
+    def rms(x):
+        return x / np.sqrt((x ** 2).mean(-1, keepdims=True) + 1e-5)
+
+    monkeypatch.setitem(globals(), "_layer_norm", rms)
+    cfg = gv.TransformerConfig(depth=3, d_model=16, heads=2, seq_len=5, placement=placement,
+                               norm="rms")
+    params = gv.init_transformer(cfg, jax.random.PRNGKey(2), max_depth=4)
+    x, _ = default_batch(cfg, 2, 3)
+    out = gv.apply_transformer(params, x, 3, attention.PLACEMENTS.index(placement), 1, heads=2)
+    np.testing.assert_allclose(out, _reference(params, x, 3, placement, 2), rtol=2e-4, atol=2e-5)
+
+
+def test_jitted_init_equals_the_op_by_op_draw():
+    cfg = gv.TransformerConfig(depth=3, d_model=16, heads=2, seq_len=4)
+    jitted = gv.init_transformer(cfg, jax.random.PRNGKey(7), max_depth=5)
+    with jax.disable_jit():
+        eager = gv.init_transformer(cfg, jax.random.PRNGKey(7), max_depth=5)
+    for a, b in zip(jax.tree_util.tree_leaves(jitted), jax.tree_util.tree_leaves(eager),
+                    strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)  # the same draw, to rounding
+
+
+def test_probe_down_grads_and_token_cosine_against_jax_grad_and_numpy():
+    cfg = gv.TransformerConfig(depth=3, d_model=16, heads=2, seq_len=5, placement="pre")
+    params = gv.init_transformer(cfg, jax.random.PRNGKey(4), max_depth=6)
+    x, y = default_batch(cfg, 4, 3)
+    out = probe_transformer_stacked(params, x, y, 3, 0, 0, 1.0, heads=2)
+
+    def loss(params):
+        return jnp.mean((gv.apply_transformer(params, x, 3, 0, 0, heads=2) - y) ** 2)
+
+    g = jax.grad(loss)(params)["blocks"]["down"]
+    np.testing.assert_allclose(out["down_grad_norms"][:3],
+                               np.linalg.norm(np.asarray(g[:3]).reshape(3, -1), axis=1), rtol=1e-4)
+    assert np.all(np.asarray(out["down_grad_norms"][3:]) == 0)
+    # block 0's input is x itself: its token cosine after layer norm, in numpy
+    u = _layer_norm(np.asarray(x, np.float64))
+    u /= np.linalg.norm(u, axis=-1, keepdims=True)
+    gram = np.einsum("btd,bsd->bts", u, u)
+    want = np.mean((gram.sum(axis=(1, 2)) - 5) / 20)
+    assert float(out["token_cosine"][0]) == pytest.approx(want, abs=1e-5)

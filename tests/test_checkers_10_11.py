@@ -153,3 +153,89 @@ def test_depth_sweep_stream_gradient_matches_probe_transformer():
             assert got["stream_grad"][i] == pytest.approx(probe.stream_grad_norms[-1], rel=1e-4)
             assert got["stream_rms"][i] == pytest.approx(probe.stream_rms[-1], rel=1e-4)
             assert math.isfinite(got["down_grad"][i]) and got["down_grad"][i] > 0
+
+
+def _old_depth_sweep(depths, seq_len, seeds, batch_size, d_model, heads):
+    """The vmapped sweep lesson 11 used before the speed pass (its own jit and forward)."""
+    from jax import lax
+
+    from gradviz.models.attention import block, init_transformer, norm_layer, token_cosine
+
+    cfg = gv.TransformerConfig(depth=max(depths), d_model=d_model, heads=heads, seq_len=seq_len)
+
+    def loss(params, shifts, x, y, depth, placement_index):
+        def step(x, inputs):
+            l, p, shift = inputs
+            x = x + shift
+            stats = (token_cosine(norm_layer(0, x)), jnp.sqrt(jnp.mean(x**2)))
+            return lax.cond(l < depth, lambda x: block(p, x, placement_index, 0, heads),
+                            lambda x: x, x), stats
+
+        x, stats = lax.scan(step, x, (jnp.arange(cfg.depth), params["blocks"], shifts))
+        x = jnp.where(placement_index == 0, norm_layer(0, x), x)
+        return jnp.mean((x @ params["readout"] - y) ** 2), stats
+
+    def one(seed, depth, placement_index):
+        params = init_transformer(cfg, jax.random.PRNGKey(seed))
+        kx, ky = jax.random.split(jax.random.PRNGKey(seed + 1))
+        x = jax.random.normal(kx, (batch_size, seq_len, d_model))
+        y = jax.random.normal(ky, (batch_size, seq_len, 1))
+        (_, (cos, rms)), (g, gs) = jax.value_and_grad(loss, argnums=(0, 1), has_aux=True)(
+            params, jnp.zeros((cfg.depth, *x.shape)), x, y, depth, placement_index)
+        return {"down_grad": jnp.linalg.norm(g["blocks"]["down"][depth - 1]),
+                "stream_grad": jnp.linalg.norm(gs[depth - 1]), "stream_rms": rms[depth - 1],
+                "token_cosine": cos[depth - 1]}
+
+    return {(p, d): {k: np.array([float(one(s, d, i)[k]) for s in seeds]) for k in
+                     ("down_grad", "stream_grad", "stream_rms", "token_cosine")}
+            for i, p in enumerate(("pre", "post")) for d in depths}
+
+
+@pytest.mark.parametrize("seq_len", [1, 4])
+def test_depth_sweep_equals_the_old_vmapped_sweep(seq_len):
+    new = attention_depth.depth_sweep((2, 3), seq_len=seq_len, seeds=[0, 1], batch_size=2,
+                                      d_model=16, heads=2)["per_seed"]
+    old = _old_depth_sweep((2, 3), seq_len, [0, 1], 2, 16, 2)
+    for key, cols in old.items():
+        for k, want in cols.items():
+            np.testing.assert_allclose(new[key][k], want, rtol=1e-4, atol=1e-6, err_msg=str(key))
+
+
+def test_train_grid_equals_per_config_runs_and_a_plain_optax_loop():
+    cfg = gv.TransformerConfig(depth=2, d_model=8, heads=2, seq_len=4)
+    task = attention_train.sequence_task(cfg, n_train=4, n_test=8)
+    grid = attention_train.train_transformer_grid(cfg, task, warmups=(0, 3), seeds=[0, 1],
+                                                  learning_rate=0.05, steps=6)
+    assert set(grid) == {("pre", 0), ("pre", 3), ("post", 0), ("post", 3)}
+    for (p, k), r in grid.items():
+        one = attention_train.train_transformer_seeds(
+            gv.TransformerConfig(depth=2, d_model=8, heads=2, seq_len=4, placement=p), task,
+            seeds=[0, 1], learning_rate=0.05, warmup_steps=k, steps=6)
+        np.testing.assert_allclose(r.loss, one.loss, rtol=1e-5)
+        np.testing.assert_allclose(r.test_loss, one.test_loss, rtol=1e-5)
+    # independent: seed 1, post-LN, warm-up 3, by a Python loop over optax.adam
+    params = gv.init_transformer(cfg, jax.random.PRNGKey(1))
+    opt = optax.adam(optax.linear_schedule(0.0, 0.05, 3))
+    state = opt.init(params)
+
+    def loss(params, x, y):
+        return jnp.mean((gv.apply_transformer(params, x, 2, 1, 0, heads=2) - y) ** 2)
+
+    losses = []
+    for _ in range(6):
+        value, grads = jax.value_and_grad(loss)(params, task.x_train, task.y_train)
+        updates, state = opt.update(grads, state, params)
+        params = optax.apply_updates(params, updates)
+        losses.append(float(value))
+    np.testing.assert_allclose(grid["post", 3].loss[1], losses, rtol=1e-4)
+    assert grid["post", 3].test_loss[1] == pytest.approx(
+        float(loss(params, task.x_test, task.y_test)), rel=1e-4)
+
+
+def test_train_grid_rejects_bad_input():
+    cfg = gv.TransformerConfig(depth=2, d_model=8, heads=2, seq_len=4)
+    task = attention_train.sequence_task(cfg, n_train=4, n_test=8)
+    with pytest.raises(ValueError, match="placement"):
+        attention_train.train_transformer_grid(cfg, task, placements=("middle",))
+    with pytest.raises(ValueError, match="warmups"):
+        attention_train.train_transformer_grid(cfg, task, warmups=())

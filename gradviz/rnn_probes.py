@@ -193,7 +193,7 @@ def gate_means(cfg: RNNConfig, params, xs) -> dict:
     # that probe_rnn has seen (the loss, against zero targets, is not used)
     y = jnp.zeros((xs.shape[0], cfg.out_dim), xs.dtype)
     out = jax.device_get(probe_rnn_grads(params, xs, y, _program(cfg))["gate_means"])
-    return {k: float(v) for k, v in out.items()}
+    return {k: float(out[k]) for k in _GATE_NAMES[cfg.cell]}  # in the cell's gate order
 
 
 @dataclasses.dataclass(frozen=True)

@@ -218,6 +218,7 @@ def test_gate_means_match_a_numpy_loop():
     params = gv.init_rnn(cfg, jax.random.PRNGKey(0))
     xs, _ = gv.data.adding_problem(0, 5, 7)
     got = gv.rnn_probes.gate_means(cfg, params, xs)
+    assert list(got) == ["z", "r"]  # the cell's gate order, as the lesson prints them
     p = jax.tree_util.tree_map(lambda a: np.asarray(a, np.float64), params)
     x = np.asarray(xs, np.float64)
     sig = lambda a: 1 / (1 + np.exp(-a))  # noqa: E731

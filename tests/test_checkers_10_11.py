@@ -112,8 +112,8 @@ def test_scheme_table_medians_and_per_layer_fields():
     np.testing.assert_allclose(r.activation_var, np.median([s["var"] for s in stats], 0), rtol=1e-5)
     np.testing.assert_allclose(r.weight_grad_sq,
                                np.median([p.weight_grad_norms ** 2 for p in probes], 0), rtol=1e-5)
-    np.testing.assert_allclose(r.activation_grad_sq,
-                               np.median([p.activation_grad_norms ** 2 for p in probes], 0), rtol=1e-5)
+    d2 = np.median([p.activation_grad_norms ** 2 for p in probes], 0)
+    np.testing.assert_allclose(r.activation_grad_sq, d2, rtol=1e-5)
     ratios = [p.activation_grad_norms[0] / p.activation_grad_norms[-1] for p in probes]
     assert r.gradient_ratio == pytest.approx(np.median(ratios), rel=1e-5)
 

@@ -263,6 +263,6 @@ def test_train_rnn_scan_equals_a_step_by_step_optax_loop(cell, clip):
         params = optax.apply_updates(params, updates)
         losses.append(float(loss))
     np.testing.assert_allclose(h.loss, losses, rtol=1e-5)
-    for a, b in zip(jax.tree.leaves(h.params), jax.tree.leaves(params)):
+    for a, b in zip(jax.tree.leaves(h.params), jax.tree.leaves(params), strict=True):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-6)
     assert h.diverged_at is None and h.loss.shape == h.recurrent_grad_norms.shape == (12,)

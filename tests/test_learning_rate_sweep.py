@@ -1,4 +1,4 @@
-"""gv.stability.learning_rate_sweep: lesson 03's learning-rate runs, measured by train_mlp and the probes."""
+"""stability.learning_rate_sweep: lesson 03's learning-rate runs (train_mlp, then the probes)."""
 
 import numpy as np
 import pytest
@@ -16,8 +16,10 @@ def test_sweep_is_train_mlp_then_the_probes_and_the_threshold_splits_it():
     h = gv.train_mlp(cfg, "sgd", 0.5 * 2 / lam, steps=30, x=x, y=y)
     np.testing.assert_array_equal(low.loss, h.loss)
     assert low.diverged_at is None and low.loss[-1] < low.loss[0]
-    assert low.sharpness_after == pytest.approx(gv.probes.sharpness(cfg, params=h.params, x=x, y=y), rel=1e-5)
-    assert low.dead_after == pytest.approx(gv.probes.activation_stats(cfg, params=h.params, x=x)["dead"].mean())
+    sharp = gv.probes.sharpness(cfg, params=h.params, x=x, y=y)
+    dead = gv.probes.activation_stats(cfg, params=h.params, x=x)["dead"].mean()
+    assert low.sharpness_after == pytest.approx(sharp, rel=1e-5)
+    assert low.dead_after == pytest.approx(dead)
     assert low.first_layer_growth == pytest.approx(np.max(h.grad_norms[:, 0]) / h.grad_norms[0, 0])
     assert low.threshold == pytest.approx(2 / (0.5 * 2 / lam))
     assert low.row()["final loss"] == low.loss[-1]

@@ -266,8 +266,10 @@ def test_both_moments_match_adaptive_quadrature(activation, q):
     instead of 1.0716 (and ELU's 0.2-1.4% low); they now use closed forms."""
     phi, dphi = _REFERENCE[activation]
     rel = 2e-3 if (activation == "gelu" and q > 2.5) else 1e-4  # float32, nodes spread by sqrt(q)
-    assert theory.q_map(activation, 1.0, 0.0, q) == pytest.approx(_gauss(lambda u: phi(u) ** 2, q), rel=rel)
-    assert theory.chi(activation, 1.0, q=q) == pytest.approx(_gauss(lambda u: dphi(u) ** 2, q), rel=rel)
+    second_moment = _gauss(lambda u: phi(u) ** 2, q)
+    slope_moment = _gauss(lambda u: dphi(u) ** 2, q)
+    assert theory.q_map(activation, 1.0, 0.0, q) == pytest.approx(second_moment, rel=rel)
+    assert theory.chi(activation, 1.0, q=q) == pytest.approx(slope_moment, rel=rel)
 
 
 def test_selu_and_elu_moments_stay_finite_at_huge_variance():

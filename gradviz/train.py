@@ -250,6 +250,16 @@ def train_stacked(stack, x, y, depth, act_index, w_mult, learning_rate, clip_nor
     return {**rec, "done": done, "params": params}
 
 
+
+def _check_one_shape(name: str, configs: dict) -> None:
+    """``configs`` must be a non-empty ``{label: MLPConfig}`` of one (depth, width, in, out)."""
+    if not configs or not all(isinstance(c, MLPConfig) for c in configs.values()):
+        raise ValueError(f"{name}={configs!r} must be a non-empty dict of MLPConfig")
+    shapes = {(c.depth, c.width, c.in_dim, c.out_dim) for c in configs.values()}
+    if len(shapes) != 1:
+        raise ValueError(f"{name} have (depth, width, in_dim, out_dim) {sorted(shapes)}; "
+                         "they must all be the same")
+
 def train_variants(configs: dict, *, learning_rate: float = 0.01, steps: int = 200,
                    clip_norm: float | None = None, seed: int = 0, x=None, y=None,
                    batch_size: int = 256) -> dict:
@@ -267,12 +277,7 @@ def train_variants(configs: dict, *, learning_rate: float = 0.01, steps: int = 2
     """
     from gradviz.models.mlp import NORMS, draw_stack, unstack_params
 
-    if not configs or not all(isinstance(c, MLPConfig) for c in configs.values()):
-        raise ValueError(f"configs={configs!r} must be a non-empty dict of MLPConfig")
-    shapes = {(c.depth, c.width, c.in_dim, c.out_dim) for c in configs.values()}
-    if len(shapes) != 1:
-        raise ValueError(f"configs have (depth, width, in_dim, out_dim) {sorted(shapes)}; "
-                         "they must all be the same")
+    _check_one_shape("configs", configs)
     if any(c.bias_scale != 0 for c in configs.values()):
         raise ValueError("configs must have bias_scale=0 (biases start at 0 in train_stacked)")
     learning_rate, clip_norm, steps, seed, batch_size = check_training_args(
@@ -454,12 +459,7 @@ def train_many(nets: dict, runs, *, steps: int = 200, x=None, y=None,
     """
     from gradviz.models.mlp import NORMS
 
-    if not nets or not all(isinstance(c, MLPConfig) for c in nets.values()):
-        raise ValueError(f"nets={nets!r} must be a non-empty dict of MLPConfig")
-    shapes = {(c.depth, c.width, c.in_dim, c.out_dim) for c in nets.values()}
-    if len(shapes) != 1:
-        raise ValueError(f"nets have (depth, width, in_dim, out_dim) {sorted(shapes)}; "
-                         "they must all be the same")
+    _check_one_shape("nets", nets)
     runs = list(runs)
     if not runs:
         raise ValueError("runs is empty; give at least one (name, learning_rate, seed)")

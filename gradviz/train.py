@@ -394,15 +394,16 @@ def _apply_choice(params, x, choice, kinds):
 
 
 @functools.partial(jax.jit, static_argnames=("kinds", "recipe", "steps"))
-def _sgd_runs(params, choices, learning_rates, threshold, x, y, *, kinds, recipe, steps):
-    """:func:`train_mlp`'s SGD loop for many runs at once: ``vmap`` over the runs of a
+def _many_runs(params, choices, learning_rates, threshold, weight_decay, x, y, *, kinds, recipe,
+               steps):
+    """:func:`train_mlp`'s loop for many runs at once: ``vmap`` over the runs of a
     ``lax.scan`` over the steps (the same loss, ``jax.grad``, optax transformation and
     records). ``params``, ``choices`` ``(runs, 3)``, ``learning_rates``, ``x`` and ``y``
     have a leading run axis. A run's weights stop changing at its first non-finite loss,
     as :func:`train_mlp` stops there (the caller cuts the records at that step)."""
 
     def one(params, choice, learning_rate, xs, ys):
-        opt = _optimizer(recipe, learning_rate, threshold)
+        opt = _optimizer(recipe, learning_rate, threshold, weight_decay)
 
         def loss_fn(p):
             return jnp.mean((_apply_choice(p, xs, choice, kinds) - ys) ** 2)
@@ -432,11 +433,13 @@ def _sgd_runs(params, choices, learning_rates, threshold, x, y, *, kinds, recipe
 
 def train_many(nets: dict, runs, *, steps: int = 200, x=None, y=None,
                clip_norm: float | None = None, clip: str = "global_norm",
-               batch_size: int = 256) -> list:
-    """Many SGD runs of :func:`train_mlp` as one compiled program.
+               batch_size: int = 256, optimizer: str = "sgd",
+               weight_decay: float = 0.0) -> list:
+    """Many runs of :func:`train_mlp` as one compiled program.
 
     ``runs`` lists ``(name, learning_rate, seed)``; run ``i`` is
-    ``train_mlp(nets[name], "sgd", learning_rate, clip_norm, steps, seed, x, y)``: the same
+    ``train_mlp(nets[name], optimizer, learning_rate, clip_norm, steps, seed, x, y,
+    weight_decay=weight_decay)``: the same
     initial weights (:func:`init_mlp`'s draw), loss, ``jax.grad`` and optax update,
     recorded the same way. The networks must share ``depth``, ``width``, ``in_dim`` and
     ``out_dim``; activation, norm, skip setting, init and scales may differ. One ``vmap``
@@ -449,7 +452,8 @@ def train_many(nets: dict, runs, *, steps: int = 200, x=None, y=None,
 
     Args:
         nets: ``{name: MLPConfig}``; runs: iterable of ``(name, learning_rate, seed)``.
-        steps, clip_norm, clip: as in :func:`train_mlp` (SGD only).
+        steps, clip_norm, clip, optimizer, weight_decay: as in :func:`train_mlp`; the
+            weight decay is traced, so a sweep over it reuses the compiled program.
         x, y: one batch shared by every run (default: each seed's standard-normal batch
             of ``batch_size`` rows, as :func:`train_mlp` draws it).
 
@@ -467,10 +471,11 @@ def train_many(nets: dict, runs, *, steps: int = 200, x=None, y=None,
         if not (isinstance(run, tuple) and len(run) == 3 and run[0] in nets):
             raise ValueError(f"run {run!r} must be (name, learning_rate, seed) with a name "
                              f"of nets: {sorted(nets)}")
-        check_training_args("sgd", run[1], clip_norm, steps, run[2], batch_size)
+        check_training_args(optimizer, run[1], clip_norm, steps, run[2], batch_size)
     _, clip_norm, steps, _, batch_size = check_training_args(
-        "sgd", 1.0, clip_norm, steps, 0, batch_size)
+        optimizer, 1.0, clip_norm, steps, 0, batch_size)
     _checks.one_of("clip", clip, CLIPS)
+    weight_decay = _checks.real("weight_decay", weight_decay, low=0.0)
     cfg = next(iter(nets.values()))
     if (x is None) != (y is None):
         raise ValueError("x and y must be given together (or both left as None)")
@@ -494,9 +499,10 @@ def train_many(nets: dict, runs, *, steps: int = 200, x=None, y=None,
     else:
         xs, ys = (jnp.broadcast_to(a, (len(runs), *a.shape)) for a in (x, y))
     rates = jnp.asarray([float(r) for _, r, _ in runs], dtype=jnp.float32)
-    final, rec = jax.device_get(_sgd_runs(
-        params, jnp.asarray(choices), rates, 1.0 if clip_norm is None else clip_norm, xs, ys,
-        kinds=kinds, recipe=Recipe("sgd", None if clip_norm is None else clip), steps=steps))
+    recipe = Recipe(optimizer, None if clip_norm is None else clip, weight_decay > 0)
+    final, rec = jax.device_get(_many_runs(
+        params, jnp.asarray(choices), rates, 1.0 if clip_norm is None else clip_norm,
+        weight_decay, xs, ys, kinds=kinds, recipe=recipe, steps=steps))
     out = []
     for i in range(len(runs)):
         bad = np.flatnonzero(~np.isfinite(rec["loss"][i]))

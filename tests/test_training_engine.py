@@ -175,6 +175,26 @@ def test_train_many_matches_train_mlp_run_by_run():
     assert train.train_many(nets, runs, steps=25, x=X, y=Y)[2].diverged_at is not None
 
 
+def test_train_many_with_adamw_and_weight_decay_matches_train_mlp():
+    """Lesson 08's weight-decay table: AdamW runs over seeds, the decay traced (0.1 and 1.0
+    share one program)."""
+    nets = {"relu": gv.MLPConfig(depth=6, width=16, activation="relu", init="he_normal",
+                                 weight_scale=1.2)}
+    runs = [("relu", 1e-3, 0), ("relu", 3e-3, 2)]
+    for wd in (0.0, 0.1, 1.0):
+        got = train.train_many(nets, runs, steps=20, x=X, y=Y, optimizer="adamw", weight_decay=wd)
+        for (name, lr, seed), h in zip(runs, got, strict=True):
+            ref = gv.train_mlp(nets[name], "adamw", lr, steps=20, seed=seed, x=X, y=Y,
+                               weight_decay=wd)
+            np.testing.assert_allclose(h.loss, ref.loss, rtol=1e-5)
+            for a, b in zip(jax.tree.leaves(h.params), jax.tree.leaves(ref.params), strict=True):
+                np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    with pytest.raises(ValueError, match="weight_decay"):
+        train.train_many(nets, runs, steps=5, weight_decay=-1.0)
+    with pytest.raises(ValueError, match="optimizer"):
+        train.train_many(nets, runs, steps=5, optimizer="lbfgs")
+
+
 def test_train_many_checks_its_arguments():
     nets = {"a": gv.MLPConfig(depth=3, width=8)}
     with pytest.raises(ValueError, match="runs"):

@@ -1,6 +1,22 @@
 """gradviz: measure, predict and see vanishing and exploding gradients (JAX + plotly)."""
 
-import plotly.io
+import contextlib
+import sys
+
+# plotly's FigureWidget imports nbformat, whose jsonschema imports rfc3987_syntax, and that
+# builds an IRI grammar at import time: 1.1 s of the 1.8 s `import gradviz` took, paid in the
+# first cell of every lesson. jsonschema wants it only for the "iri" string format, which
+# nbformat's schema never uses. So jsonschema is imported once without it; rfc3987_syntax
+# itself stays importable (tests/test_import_time.py).
+if "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules:
+    sys.modules["rfc3987_syntax"] = None  # makes `import rfc3987_syntax` raise ImportError
+    try:
+        with contextlib.suppress(ImportError):
+            import jsonschema  # noqa: F401
+    finally:
+        del sys.modules["rfc3987_syntax"]
+
+import plotly.io  # noqa: E402
 
 from gradviz import (
                      _cache,

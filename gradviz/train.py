@@ -499,7 +499,10 @@ def train_many(nets: dict, runs, *, steps: int = 200, x=None, y=None,
     else:
         xs, ys = (jnp.broadcast_to(a, (len(runs), *a.shape)) for a in (x, y))
     rates = jnp.asarray([float(r) for _, r, _ in runs], dtype=jnp.float32)
-    recipe = Recipe(optimizer, None if clip_norm is None else clip, weight_decay > 0)
+    # AdamW decays inside the optimizer, so a traced decay of 0 computes what no decay does
+    # (w + 0 * w): every decay shares one program
+    recipe = Recipe(optimizer, None if clip_norm is None else clip,
+                    weight_decay > 0 or optimizer == "adamw")
     final, rec = jax.device_get(_many_runs(
         params, jnp.asarray(choices), rates, 1.0 if clip_norm is None else clip_norm,
         weight_decay, xs, ys, kinds=kinds, recipe=recipe, steps=steps))

@@ -1,5 +1,4 @@
-"""Compiling less slowly: a persistent XLA compilation cache, so a lesson's second run starts
-in about a second, and the compile options of gradviz's larger programs."""
+"""A persistent XLA compilation cache, so a lesson's second run starts in about a second."""
 
 from __future__ import annotations
 
@@ -7,13 +6,6 @@ import os
 import pathlib
 
 import jax
-
-# XLA compile options for gradviz's weight draws and transformer programs. LLVM's -O1 instead of
-# the default -O2 compiles the 9-scheme weight draw in 2.2 s instead of 3.4 s, and the draws are
-# the same bit for bit (tests/test_compile_options.py checks every scheme). The MLP probe and
-# training loops stay at -O2: at -O1 they are 30% quicker to compile but differ in the last
-# bits, which would move the stored numbers of the chaotic runs.
-FAST_COMPILE = {"xla_backend_optimization_level": 1}
 
 
 def enable() -> str | None:

@@ -25,8 +25,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from gradviz import _checks
+from gradviz._cache import FAST_COMPILE
 from gradviz.models.attention import (
-    FAST_COMPILE,
     NORMS,
     PLACEMENTS,
     TransformerConfig,

@@ -29,8 +29,8 @@ import numpy as np
 import optax
 
 from gradviz import _checks
+from gradviz._cache import FAST_COMPILE
 from gradviz.models.attention import (
-    FAST_COMPILE,
     NORMS,
     PLACEMENTS,
     TransformerConfig,

@@ -22,6 +22,7 @@ import jax
 import jax.numpy as jnp
 
 from gradviz import _checks, activations, init
+from gradviz._cache import fast_on_host
 
 NORMS = (None, "batch", "layer", "rms")
 EPS = 1e-5  # added to the variance in every normalisation layer
@@ -166,7 +167,7 @@ def unstack_params(stack: dict, depth: int) -> list[dict]:
     return [stack["first"], *hidden, stack["readout"]]
 
 
-@functools.partial(jax.jit, static_argnames=("in_dim", "width", "out_dim", "max_depth"))
+@functools.partial(fast_on_host, static_argnames=("in_dim", "width", "out_dim", "max_depth"))
 def init_mlp_stacked(key, init_index, std, *, in_dim, width, out_dim, max_depth):
     """Stacked parameters for every depth up to ``max_depth``, at ``weight_scale = 1``.
 

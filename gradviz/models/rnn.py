@@ -49,6 +49,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from gradviz import _checks, activations, init
+from gradviz._cache import fast_on_host
 
 CELLS = ("rnn", "lstm", "gru")
 GATES = {"rnn": ("h",), "lstm": ("i", "f", "g", "o"), "gru": ("z", "r", "h")}
@@ -143,7 +144,7 @@ def _draw_unit(key, init_index, init_std, *, cell, hidden, in_dim, out_dim):
 _MAX_GATES = max(len(g) for g in GATES.values())
 
 
-@functools.partial(jax.jit, static_argnames=("hidden",))
+@functools.partial(fast_on_host, static_argnames=("hidden",))
 def _draw_recurrent(k_rec, init_index, init_std, *, hidden):
     """``(_MAX_GATES, hidden, hidden)`` recurrent matrices of scheme ``NAMES[init_index]``."""
     (w_rec,) = init.draw_stacks(init_index, [k_rec], [(_MAX_GATES, hidden, hidden)],
@@ -151,7 +152,7 @@ def _draw_recurrent(k_rec, init_index, init_std, *, hidden):
     return w_rec
 
 
-@functools.partial(jax.jit, static_argnames=("cell", "hidden", "in_dim", "out_dim"))
+@functools.partial(fast_on_host, static_argnames=("cell", "hidden", "in_dim", "out_dim"))
 def _draw_rest(k_in, k_b, k_out, k_bout, w_rec, *, cell, hidden, in_dim, out_dim):
     """The per-cell draws (no scheme switch: cheap to compile), and ``w_rec`` cut per gate."""
     gates, G = GATES[cell], len(GATES[cell])

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from gradviz import _cache, init
-from gradviz.models import mlp, rnn
+from gradviz.models import attention, mlp, rnn
 
 
 def _default(fn, **static):
@@ -61,3 +61,12 @@ def test_rnn_weight_draw_is_the_same_for_every_scheme_and_cell():
     for cell in rnn.GATES:
         kw = dict(cell=cell, hidden=24, in_dim=2, out_dim=1)
         _same(rnn._draw_rest(*keys[1:], w_rec, **kw), slow_rest(*keys[1:], w_rec, **kw))
+
+
+@pytest.mark.parametrize("max_depth", [2, 8])
+def test_transformer_weight_draw_is_the_same(max_depth):
+    slow = _default(attention._init, d=0, m=0, max_depth=0)
+    for seed in range(3):
+        key = jax.random.PRNGKey(seed)
+        _same(attention._init(key, d=16, m=64, max_depth=max_depth),
+              slow(key, d=16, m=64, max_depth=max_depth))

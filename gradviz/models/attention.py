@@ -38,6 +38,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from gradviz import _checks
+from gradviz._cache import fast_on_host
 from gradviz.models.mlp import EPS
 
 PLACEMENTS = ("pre", "post")
@@ -83,7 +84,7 @@ def init_transformer(cfg: TransformerConfig, key, max_depth: int | None = None) 
     return _init(key, d=cfg.d_model, m=cfg.mlp_ratio * cfg.d_model, max_depth=max_depth)
 
 
-@functools.partial(jax.jit, static_argnames=("d", "m", "max_depth"))
+@functools.partial(fast_on_host, static_argnames=("d", "m", "max_depth"))
 def _init(key, *, d, m, max_depth):
     """The draw of :func:`init_transformer`, one compiled call (eagerly, each of its dozens
     of small ops would compile on its own)."""

@@ -32,6 +32,21 @@ def fast_on_host(fn, static_argnames=()):
     return call
 
 
+@functools.partial(fast_on_host, static_argnames=("shape",))
+def normal(key, shape):
+    """``jax.random.normal(key, shape)`` compiled at :data:`FAST_COMPILE`, for the data drawn
+    outside any jit. Called eagerly, jax compiles each new shape at -O2: about 0.75-0.9 s
+    for a 3-d shape such as a batch of sequences, against 0.13-0.19 s at -O1, with the same
+    numbers bit for bit (tests/test_compile_options.py)."""
+    return jax.random.normal(key, shape)
+
+
+@functools.partial(fast_on_host, static_argnames=("shape",))
+def uniform(key, shape, minval=0.0, maxval=1.0):
+    """``jax.random.uniform(key, shape, minval=minval, maxval=maxval)`` as :func:`normal`."""
+    return jax.random.uniform(key, shape, minval=minval, maxval=maxval)
+
+
 def enable() -> str | None:
     """Point JAX's persistent compilation cache at a project-local folder.
 

@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gradviz import _checks
+from gradviz import _cache, _checks
 from gradviz._cache import FAST_COMPILE
 from gradviz.models.attention import (
     NORMS,
@@ -88,8 +88,8 @@ def bucket(depth: int) -> int:
 def default_batch(cfg: TransformerConfig, seed: int, batch_size: int):
     """Standard-normal tokens ``(batch, seq, d_model)`` and targets ``(batch, seq, 1)``."""
     kx, ky = jax.random.split(jax.random.PRNGKey(seed + 1))
-    return (jax.random.normal(kx, (batch_size, cfg.seq_len, cfg.d_model)),
-            jax.random.normal(ky, (batch_size, cfg.seq_len, 1)))
+    return (_cache.normal(kx, (batch_size, cfg.seq_len, cfg.d_model)),
+            _cache.normal(ky, (batch_size, cfg.seq_len, 1)))
 
 
 def probe_transformer(cfg: TransformerConfig, seed: int = 0, batch_size: int = 8,

@@ -28,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from gradviz import _checks
+from gradviz import _cache, _checks
 from gradviz._cache import FAST_COMPILE
 from gradviz.models.attention import (
     NORMS,
@@ -68,8 +68,8 @@ def sequence_task(cfg: TransformerConfig, n_train: int = 32, n_test: int = 256, 
                                       weight_scale=1.0)
     teacher = init_transformer(teacher_cfg, jax.random.PRNGKey(teacher_seed))
     k_train, k_test = jax.random.split(jax.random.PRNGKey(seed))
-    x_train = jax.random.normal(k_train, (n_train, cfg.seq_len, cfg.d_model))
-    x_test = jax.random.normal(k_test, (n_test, cfg.seq_len, cfg.d_model))
+    x_train = _cache.normal(k_train, (n_train, cfg.seq_len, cfg.d_model))
+    x_test = _cache.normal(k_test, (n_test, cfg.seq_len, cfg.d_model))
 
     y = _teacher(teacher, jnp.concatenate([x_train, x_test]), heads=cfg.heads)
     y_train, y_test = y[:n_train], y[n_train:]  # (n, seq_len, 1)

@@ -14,7 +14,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from gradviz import _checks
+from gradviz import _cache, _checks
 from gradviz.models.rnn import ADDING_BASELINE_MSE, adding_problem
 
 __all__ = ["ADDING_BASELINE_MSE", "Split", "adding_problem", "digits", "mean_baseline_mse",
@@ -42,13 +42,13 @@ def teacher_regression(seed: int, n: int, in_dim: int = 16, out_dim: int = 1, *,
     depth, width = _checks.integer("depth", depth, low=1), _checks.integer("width", width, low=1)
     noise = _checks.real("noise", noise, low=0.0)
     kx, kn, kw = jax.random.split(jax.random.PRNGKey(seed), 3)
-    x = jax.random.normal(kx, (n, in_dim))  # (n, in_dim)
+    x = _cache.normal(kx, (n, in_dim))  # (n, in_dim)
     h, fan_in = x, in_dim
     for k in jax.random.split(kw, depth):
-        h = jnp.tanh(h @ (jax.random.normal(k, (fan_in, width)) / math.sqrt(fan_in)))
+        h = jnp.tanh(h @ (_cache.normal(k, (fan_in, width)) / math.sqrt(fan_in)))
         fan_in = width
-    w_out = jax.random.normal(jax.random.fold_in(kw, depth), (width, out_dim)) / math.sqrt(width)
-    y = h @ w_out + noise * jax.random.normal(kn, (n, out_dim))  # (n, out_dim)
+    w_out = _cache.normal(jax.random.fold_in(kw, depth), (width, out_dim)) / math.sqrt(width)
+    y = h @ w_out + noise * _cache.normal(kn, (n, out_dim))  # (n, out_dim)
     return x, y
 
 
@@ -66,11 +66,11 @@ def two_spirals(seed: int, n: int, *, turns: float = 1.5, noise: float = 0.05):
     turns = _checks.real("turns", turns, low=0.0, inclusive=False)
     noise = _checks.real("noise", noise, low=0.0)
     kt, kn = jax.random.split(jax.random.PRNGKey(seed))
-    t = jax.random.uniform(kt, (n,), minval=0.05, maxval=1.0)  # (n,)
+    t = _cache.uniform(kt, (n,), minval=0.05, maxval=1.0)  # (n,)
     label = jnp.where(jnp.arange(n) % 2 == 0, 1.0, -1.0)  # (n,)
     angle = 2 * jnp.pi * turns * t + jnp.where(label > 0, 0.0, jnp.pi)
     x = jnp.stack([t * jnp.cos(angle), t * jnp.sin(angle)], axis=1)  # (n, 2)
-    return x + noise * jax.random.normal(kn, (n, 2)), label[:, None]
+    return x + noise * _cache.normal(kn, (n, 2)), label[:, None]
 
 
 class Split(NamedTuple):

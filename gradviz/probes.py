@@ -29,7 +29,7 @@ import numpy as np
 from jax import lax
 from jax.flatten_util import ravel_pytree
 
-from gradviz import _checks, activations
+from gradviz import _cache, _checks, activations
 from gradviz.models.mlp import (
     NORMS,
     MLPConfig,
@@ -387,8 +387,8 @@ def default_batch(seed: int, batch_size: int, in_dim: int, out_dim: int):
     which :func:`init_mlp` draws from ``PRNGKey(seed)``.
     """
     kx, ky = jax.random.split(jax.random.fold_in(jax.random.PRNGKey(seed), 1))
-    return (jax.random.normal(kx, (batch_size, in_dim)),
-            jax.random.normal(ky, (batch_size, out_dim)))
+    return (_cache.normal(kx, (batch_size, in_dim)),
+            _cache.normal(ky, (batch_size, out_dim)))
 
 
 def probe_mlp(cfg: MLPConfig, params=None, x=None, y=None, seed: int = 0,

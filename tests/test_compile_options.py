@@ -70,3 +70,32 @@ def test_transformer_weight_draw_is_the_same(max_depth):
         key = jax.random.PRNGKey(seed)
         _same(attention._init(key, d=16, m=64, max_depth=max_depth),
               slow(key, d=16, m=64, max_depth=max_depth))
+
+
+@pytest.mark.parametrize("shape", [(256, 8, 16), (32, 8, 1), (128, 16), (7,)])
+def test_data_draws_at_o1_are_jax_random_bit_for_bit(shape):
+    """The data sets and default batches draw through _cache.normal/uniform (-O1, compiled
+    per shape); the stored lessons were made with jax.random's own -O2 programs."""
+    key = jax.random.PRNGKey(11)
+    _same(_cache.normal(key, shape), jax.random.normal(key, shape))
+    _same(_cache.uniform(key, shape, minval=0.05, maxval=1.0),
+          jax.random.uniform(key, shape, minval=0.05, maxval=1.0))
+    inside = jax.jit(lambda k: _cache.normal(k, shape))  # nested: the plain jit
+    _same(inside(key), jax.random.normal(key, shape))
+
+
+def test_the_data_sets_are_unchanged_by_the_o1_draws():
+    from gradviz import attention_train, data, probes
+    from gradviz.models.attention import TransformerConfig
+
+    x, y = data.teacher_regression(3, 64, 16)
+    kx, kn, kw = jax.random.split(jax.random.PRNGKey(3), 3)
+    np.testing.assert_array_equal(np.asarray(x), np.asarray(jax.random.normal(kx, (64, 16))))
+    bx, _ = probes.default_batch(2, 32, 16, 1)
+    kx, _ = jax.random.split(jax.random.fold_in(jax.random.PRNGKey(2), 1))
+    np.testing.assert_array_equal(np.asarray(bx), np.asarray(jax.random.normal(kx, (32, 16))))
+    cfg = TransformerConfig(depth=2, d_model=8, heads=2, seq_len=4)
+    task = attention_train.sequence_task(cfg, seed=5)
+    k_train, _ = jax.random.split(jax.random.PRNGKey(5))
+    np.testing.assert_array_equal(np.asarray(task.x_train),
+                                  np.asarray(jax.random.normal(k_train, (32, 4, 8))))

@@ -47,6 +47,12 @@ def uniform(key, shape, minval=0.0, maxval=1.0):
     return jax.random.uniform(key, shape, minval=minval, maxval=maxval)
 
 
+@functools.partial(fast_on_host, static_argnames=("n",))
+def permutation(key, n):
+    """``jax.random.permutation(key, n)`` as :func:`normal`."""
+    return jax.random.permutation(key, n)
+
+
 def enable() -> str | None:
     """Point JAX's persistent compilation cache at a project-local folder.
 

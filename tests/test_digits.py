@@ -80,3 +80,20 @@ def test_evaluate_rejects_labels_of_the_wrong_length(split):
     params = gv.init_mlp(cfg, jax.random.PRNGKey(0))
     with pytest.raises(ValueError, match="labels"):
         gv.evaluate(cfg, params, split.x_test, split.y_test, split.labels_test[:5])
+
+
+def test_the_file_read_without_importing_sklearn_is_load_digits():
+    """gradviz reads scikit-learn's digits.csv.gz itself (importing scikit-learn costs a lesson
+    about 0.65 s); the arrays must be load_digits' own, and the split the one made from them."""
+    pixels, labels = gv.data._digits_file()
+    raw = load_digits()
+    np.testing.assert_array_equal(pixels, raw.data)
+    np.testing.assert_array_equal(labels, raw.target)
+    x = jax.numpy.asarray(raw.data, jax.numpy.float32)
+    order = np.asarray(jax.random.permutation(jax.random.PRNGKey(2), 1797))
+    test, train = order[:539], order[539:]
+    mean, std = x[train].mean(0), x[train].std(0)
+    z = (x - mean) / jax.numpy.where(std > 0, std, 1.0)
+    split = gv.data.digits(seed=2)
+    np.testing.assert_array_equal(np.asarray(split.x_train), np.asarray(z[train]))
+    np.testing.assert_array_equal(np.asarray(split.labels_test), raw.target[test])

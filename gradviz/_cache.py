@@ -9,11 +9,11 @@ import pathlib
 
 import jax
 
-# XLA compile options for gradviz's weight draws and transformer programs: LLVM's -O1 instead
+# XLA compile options for gradviz's random draws and transformer programs: LLVM's -O1 instead
 # of the default -O2. It compiles the 9-scheme MLP weight draw in about half the time, with
 # the same weights bit for bit (tests/test_compile_options.py checks every scheme). The MLP
-# probe and training loops stay at -O2: at -O1 they compile faster but differ in the last
-# bits, which would move the stored numbers of the chaotic runs.
+# probe and training loops stay at -O2: at -O1 they compiled no faster (probe_stacked 1.03 vs
+# 1.06 s, train_stacked 1.74 vs 1.73 s, tanh depth 30 width 64 on a 2-core CPU).
 FAST_COMPILE = {"xla_backend_optimization_level": 1}
 
 

@@ -120,12 +120,11 @@ def _digits_file() -> tuple:
     """``(pixels (1797, 64), labels (1797,))`` as ``sklearn.datasets.load_digits`` returns
     them, read from the CSV file inside scikit-learn's wheel without importing scikit-learn
     (about 0.65 s of a lesson's start); ``load_digits`` itself where that file is not found."""
-    spec = importlib.util.find_spec("sklearn")
-    path = pathlib.Path(next(iter(spec.submodule_search_locations or []), ""),
-                        "datasets", "data", "digits.csv.gz") if spec else None
-    if path is not None and path.is_file():
-        table = np.loadtxt(path, delimiter=",")  # (1797, 65): 64 pixels, then the label
-        if table.shape == (1797, 65):
+    spec = importlib.util.find_spec("sklearn")  # finds the package without running it
+    for folder in (spec.submodule_search_locations or []) if spec else []:
+        path = pathlib.Path(folder, "datasets", "data", "digits.csv.gz")
+        table = np.loadtxt(path, delimiter=",") if path.is_file() else None  # (1797, 65)
+        if table is not None and table.shape == (1797, 65):  # 64 pixels, then the label
             pixels, labels = table[:, :64], table[:, 64].astype(int)
             pixels.flags.writeable = labels.flags.writeable = False  # shared by every call
             return pixels, labels

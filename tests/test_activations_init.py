@@ -82,3 +82,35 @@ def test_stacked_draw_equals_the_jax_nn_initializer_of_each_layer(fan_in, fan_ou
                              for i in range(3)])
         np.testing.assert_allclose(np.asarray(stack), expected, rtol=5e-7, atol=1e-30,
                                    err_msg=name)
+
+
+def _switch_over_jax_nn(index, keys, shapes, std):
+    """The reference draw: a lax.switch over the nine jax.nn initializer calls, each
+    drawing its own random bits from fold_in(key, i)."""
+    def branch(name):
+        return lambda: tuple(
+            jax.vmap(lambda i, k=k, fi=fi, fo=fo: init.INITIALIZERS[name](std)(
+                jax.random.fold_in(k, i), (fi, fo), jnp.float32))(jnp.arange(n))
+            for k, (n, fi, fo) in zip(keys, shapes, strict=True))
+    return jax.lax.switch(index, [branch(name) for name in init.NAMES])
+
+
+@pytest.mark.parametrize("shapes", [[(1, 16, 64), (5, 64, 64), (1, 64, 1)],
+                                    [(2, 30, 13), (1, 5, 5)], [(3, 6, 6)]])
+def test_stacked_draw_from_shared_bits_is_the_jax_nn_draw_bit_for_bit(shapes):
+    """draw_stacks draws the random bits once for all stacks and converts them per scheme;
+    compiled the same way, that must give exactly the numbers of the nine jax.nn calls
+    (stacks of different sizes in one call included: a short matrix takes the first bits
+    of a longer draw)."""
+    keys = list(jax.random.split(jax.random.PRNGKey(9), len(shapes)))
+    ours = jax.jit(lambda i, s: init.draw_stacks(i, keys, shapes, std=s))
+    ref = jax.jit(lambda i, s: _switch_over_jax_nn(i, keys, shapes, s))
+    for index, name in enumerate(init.NAMES):
+        for std in (0.01, 0.7):
+            for a, b in zip(ours(index, std), ref(index, std), strict=True):
+                np.testing.assert_array_equal(np.asarray(a), np.asarray(b), err_msg=name)
+
+
+def test_stacked_draw_refuses_other_dtypes():
+    with pytest.raises(ValueError, match="dtype"):
+        init.draw_stacks(0, [jax.random.PRNGKey(0)], [(1, 4, 4)], dtype=jnp.float16)

@@ -1,7 +1,8 @@
-"""gradviz compiles its weight draws at LLVM -O1 (``_cache.FAST_COMPILE``) when they are
-called from Python, to save compile time; the lessons' stored numbers were drawn at XLA's
-default -O2. The two must give the same weights bit for bit, for every scheme, and a draw
-traced inside another jit (as ``train_seeds`` does) must still work and agree."""
+"""gradviz compiles its random draws at LLVM -O1 without XLA's fusion emitters
+(``_cache.DRAW_COMPILE``) when they are called from Python, to save compile time; the
+lessons' stored numbers were drawn at XLA's defaults. The two must give the same weights
+bit for bit, for every scheme, and a draw traced inside another jit (as ``train_seeds``
+does) must still work and agree."""
 
 import jax
 import numpy as np
@@ -23,8 +24,17 @@ def _same(a, b):
         np.testing.assert_array_equal(np.asarray(u), np.asarray(v))
 
 
-def test_the_option_is_o1():
+def test_the_options_are_o1_and_for_draws_no_fusion_emitters():
     assert _cache.FAST_COMPILE == {"xla_backend_optimization_level": 1}
+    assert _cache.DRAW_COMPILE == {"xla_backend_optimization_level": 1,
+                                   "xla_cpu_use_fusion_emitters": False}
+
+
+def test_the_adding_problem_batch_is_the_same():
+    slow = _default(rnn._adding_batch, batch_size=0, seq_len=0)
+    for seed, (batch, seq_len) in enumerate([(128, 50), (16, 7)]):
+        key = jax.random.PRNGKey(seed)
+        _same(rnn._adding_batch(key, batch, seq_len), slow(key, batch, seq_len))
 
 
 @pytest.mark.parametrize("dims", [dict(in_dim=16, width=64, out_dim=1, max_depth=32),

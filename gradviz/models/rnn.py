@@ -228,7 +228,7 @@ def apply_rnn(params: dict, xs, cfg: RNNConfig, shifts=None):
     return y, hs
 
 
-@functools.partial(jax.jit, static_argnums=(1, 2))
+@functools.partial(fast_on_host, static_argnames=("batch_size", "seq_len"))
 def _adding_batch(key, batch_size: int, seq_len: int):
     """The adding problem from ``key`` (traceable; see :func:`adding_problem`)."""
     k_val, k_first, k_second = jax.random.split(key, 3)

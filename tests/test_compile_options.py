@@ -38,7 +38,9 @@ def test_the_adding_problem_batch_is_the_same():
 
 
 @pytest.mark.parametrize("dims", [dict(in_dim=16, width=64, out_dim=1, max_depth=32),
-                                  dict(in_dim=64, width=32, out_dim=10, max_depth=8)])
+                                  dict(in_dim=64, width=32, out_dim=10, max_depth=8),
+                                  dict(in_dim=16, width=32, out_dim=1, max_depth=32),
+                                  dict(in_dim=64, width=256, out_dim=10, max_depth=32)])
 def test_mlp_weight_draw_is_the_same_for_every_scheme(dims):
     slow = _default(mlp.init_mlp_stacked, **dims)
     for index in range(len(init.NAMES)):

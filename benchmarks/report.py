@@ -61,7 +61,25 @@ this run, these are the steps that led to them.
   instead of 0.755). Not adopted: the weights stay jax.nn's own draws, bit for bit.
 * **Per-program XLA options** (`xla_backend_optimization_level=1`,
   `xla_llvm_disable_expensive_passes`): the draw compiled in 2.5 s instead of 2.9 s, the
-  engine no faster. Not adopted.
+  engine no faster. Adopted later for the random draws and the transformer programs
+  (`gradviz._cache.FAST_COMPILE`), whose numbers it leaves unchanged bit for bit.
+* **The random bits drawn once per weight draw**: every jax.nn scheme turns the same 32
+  bits per entry into its numbers, so `init.draw_stacks` draws them for every matrix in
+  one threefry call and each switch branch only converts them with jax's own float32
+  steps: the MLP weight draw compiled in 0.9-1.1 s instead of 1.4 s at width 64 (1.2-1.3 s
+  against 1.7 s at width 256), the same weights bit for bit.
+* **Draws compiled without XLA's fusion emitters** as well as at -O1
+  (`_cache.DRAW_COMPILE`): the MLP weight draw 1.35-1.7 s -> 0.9-1.25 s; with the item
+  above, lesson 07's compiles in one process 26.3 s -> 17.5 s, the same numbers bit for
+  bit. The same option
+  elsewhere: the MLP probe compiled in 0.6 s instead of 0.9 s at the same speed, but
+  moved a last bit at width 16; `train_mlp`'s unrolled step compiled in 37 s instead of
+  1.8 s; `train_stacked` ran 1.56 s instead of 1.14 s; the transformer runs compiled 1.3 s
+  faster and ran 1.4 s slower. Not adopted there.
+* **Independent runs on two Python threads** (one compiled program, called side by side):
+  four depth-30 width-64 training runs took 1.13 s instead of 2.12 s, bit for bit the same,
+  but ten width-256 probes on two threads hung for good (0% CPU; cf. jax issue 25861 on
+  CPU async dispatch). Not adopted: a lesson that may hang is worse than a slow one.
 * **Importing `FigureWidget` (and anywidget) with `gradviz`**, not at first display: 0.75 s
   moved from the explorer's cell to the import cell.
 * **Kernel-side figure update by direct property assignment** instead of `update_layout`

@@ -16,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
@@ -55,3 +56,22 @@ def test_lessons_pass_nbval_with_last_bit_noise(tmp_path):
     run = subprocess.run(cmd, cwd=REPO, env=perturbed_env(tmp_path), capture_output=True,
                          text=True, timeout=1800)
     assert run.returncode == 0, run.stdout[-6000:]
+
+
+def test_noise_reaches_the_weights_gradviz_draws(tmp_path):
+    """gradviz converts its own random bits into weights; the noise file routes that draw
+    through the nudged jax.random calls, so every weight moves by at most an ulp or two."""
+    def weights(noise: bool) -> np.ndarray:
+        out = tmp_path / f"w{int(noise)}.npy"
+        code = ((f"import runpy; runpy.run_path({str(NOISE)!r}); " if noise else "")
+                + "import jax, numpy as np, gradviz as gv; "
+                "p = gv.init_mlp(gv.MLPConfig(depth=3, width=40, init='lecun'), "
+                "jax.random.PRNGKey(1)); "
+                f"np.save({str(out)!r}, np.concatenate([np.ravel(l['w']) for l in p]))")
+        subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path,
+                       env={**os.environ, "GRADVIZ_CACHE_DIR": str(tmp_path / "cache")})
+        return np.load(out)
+
+    plain, nudged = weights(False), weights(True)
+    ulps = np.abs(plain.view(np.int32).astype(np.int64) - nudged.view(np.int32))
+    assert 0.3 < (ulps > 0).mean() and ulps.max() <= 2, (ulps.max(), (ulps > 0).mean())

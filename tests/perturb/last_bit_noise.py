@@ -7,12 +7,17 @@ their last bits. This file stands in for "another processor": copied into an IPy
 below or above, or stays, each with probability about 1/3 (a choice drawn from the same key).
 Weights (see the end of this file), biases, inputs and targets made by gradviz all pass
 through these functions, so every lesson runs on values one ulp away from the committed run's,
-and nbval then tells which printed numbers survive.
+and nbval then tells which printed numbers survive. ``GRADVIZ_NOISE_PATTERN`` (an integer,
+default 0) picks another pattern of moves, standing in for yet another processor.
 """
+
+import os
 
 import jax
 import jax._src.random as _jax_random
 import jax.numpy as jnp
+
+_PATTERN = 0x5EED + int(os.environ.get("GRADVIZ_NOISE_PATTERN", "0"))
 
 
 def _nudged(draw):
@@ -20,7 +25,7 @@ def _nudged(draw):
         x = draw(key, *args, **kwargs)
         if not jnp.issubdtype(x.dtype, jnp.floating):
             return x
-        bits = jax.random.bits(jax.random.fold_in(key, 0x5EED), x.shape, jnp.uint8)
+        bits = jax.random.bits(jax.random.fold_in(key, _PATTERN), x.shape, jnp.uint8)
         step = (bits % 3).astype(jnp.int8) - 1  # -1, 0, +1
         return jnp.where(step == 0, x, jnp.nextafter(x, step * jnp.inf).astype(x.dtype))
     wrapper.__wrapped__ = draw

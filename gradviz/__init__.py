@@ -16,6 +16,8 @@ if "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules:
     finally:
         del sys.modules["rfc3987_syntax"]
 
+# first, before anything starts JAX's CPU backend: one CPU device per core (gradviz._devices)
+from gradviz import _devices  # noqa: E402, F401, I001
 import plotly.io  # noqa: E402
 
 from gradviz import (

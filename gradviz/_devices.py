@@ -50,13 +50,16 @@ def map_runs(fn, args):
     """``fn`` applied to each run of ``args`` (a tuple of pytrees whose leaves all have the
     runs on their leading axis), inside ``jit``; the results stacked along that axis.
 
-    Each device takes an equal share of the runs (padded with copies of run 0, cut off
-    again) and works through it with ``lax.map``, one run at a time. Every run is therefore
-    the same computation, of the same shapes, whatever the number of devices: the results
-    are bit for bit those of one device (tests/test_devices.py). One run at a time is also
-    faster per run on a CPU than ``vmap``'s batched products of small matrices (lesson 04's
-    runs: 0.15 s each against 0.19 s).
+    On a CPU each device takes an equal share of the runs (padded with copies of run 0, cut
+    off again) and works through it with ``lax.map``, one run at a time. Every run is
+    therefore the same computation, of the same shapes, whatever the number of devices: the
+    results are bit for bit those of one device (tests/test_devices.py). On one device this
+    is as fast as ``vmap``'s batched products of small matrices (lesson 04's 59 runs: 11.1 s
+    against 11.05 s). On a GPU or TPU, where batching is what makes it fast, it is
+    ``jax.vmap(fn)``.
     """
+    if jax.default_backend() != "cpu":
+        return jax.vmap(fn)(*args)
     devices = jax.devices()
     n = jax.tree.leaves(args)[0].shape[0]
     k = min(len(devices), n)

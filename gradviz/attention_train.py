@@ -28,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from gradviz import _cache, _checks
+from gradviz import _cache, _checks, _devices
 from gradviz._cache import FAST_COMPILE
 from gradviz.models.attention import (
     NORMS,
@@ -123,9 +123,10 @@ def _train(seeds, placement_index, warmup_steps, x, y, x_test, y_test, learning_
         (params, _), losses = jax.lax.scan(step, (params, opt.init(params)), None, length=steps)
         return losses, loss(params, x_test, y_test)
 
-    # lax.map, not vmap: the body compiles as the one-run program, and on a CPU the 40 runs
-    # of lesson 11 train a third faster one after another than as batched matrix products
-    return jax.lax.map(lambda run: one(*run), (seeds, placement_index, warmup_steps))
+    # one run at a time, not vmap: the body compiles as the one-run program, and on a CPU the
+    # 40 runs of lesson 11 train a third faster one after another than as batched matrix
+    # products; each CPU device takes its share of them (gradviz._devices)
+    return _devices.map_runs(one, (seeds, placement_index, warmup_steps))
 
 
 @dataclasses.dataclass(frozen=True)

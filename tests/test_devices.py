@@ -26,11 +26,23 @@ np.savez(sys.argv[1], devices=len(jax.devices()), *[np.concatenate(
 """
 
 
-def _run(tmp_path: Path, devices: str) -> dict:
+# three transformer runs (lesson 11's grid, small): pre- and post-LN, with and without warm-up
+GRID = r"""
+import sys, numpy as np, jax, gradviz as gv
+cfg = gv.TransformerConfig(depth=2, d_model=8, heads=2, seq_len=4)
+task = gv.attention_train.sequence_task(cfg, n_train=8, n_test=16)
+runs = gv.attention_train.train_transformer_grid(cfg, task, placements=("pre", "post"),
+                                                 warmups=(0, 3), seeds=range(3), steps=12)
+np.savez(sys.argv[1], devices=len(jax.devices()),
+         *[np.concatenate([r.loss.ravel(), r.test_loss.ravel()]) for r in runs.values()])
+"""
+
+
+def _run(tmp_path: Path, devices: str, script: str = RUNS) -> dict:
     out = tmp_path / f"runs{devices}.npz"
     env = {**os.environ, "GRADVIZ_CPU_DEVICES": devices,
            "GRADVIZ_CACHE_DIR": str(tmp_path / "cache")}
-    subprocess.run([sys.executable, "-c", RUNS, str(out)], cwd=REPO, env=env, check=True)
+    subprocess.run([sys.executable, "-c", script, str(out)], cwd=REPO, env=env, check=True)
     return dict(np.load(out))
 
 
@@ -40,6 +52,14 @@ def test_train_many_on_two_devices_equals_one_bit_for_bit(tmp_path):
     assert len(one) == 5
     # one of these runs diverges (tanh at rate 3): its records end at the non-finite step
     assert any(not np.all(np.isfinite(v)) for v in one.values())
+    for key in one:
+        np.testing.assert_array_equal(one[key], two[key], err_msg=key)
+
+
+def test_transformer_grid_on_two_devices_equals_one_bit_for_bit(tmp_path):
+    one, two = _run(tmp_path, "1", GRID), _run(tmp_path, "2", GRID)
+    assert int(one.pop("devices")) == 1 and int(two.pop("devices")) == 2
+    assert len(one) == 4
     for key in one:
         np.testing.assert_array_equal(one[key], two[key], err_msg=key)
 

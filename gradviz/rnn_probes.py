@@ -30,7 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from gradviz import _checks, probes
+from gradviz import _checks, _devices, probes
 from gradviz.models.rnn import (
     ADDING_BASELINE_MSE,
     RNNConfig,
@@ -43,7 +43,7 @@ from gradviz.models.rnn import (
 from gradviz.train import OPTIMIZERS, check_training_args
 
 __all__ = ["ADDING_BASELINE_MSE", "RNNProbeResult", "RNNTrainHistory", "gate_means",
-           "probe_rnn", "probe_rnn_grads", "train_rnn"]
+           "probe_rnn", "probe_rnn_grads", "train_rnn", "train_rnn_seeds"]
 
 
 def _program(cfg: RNNConfig) -> RNNConfig:
@@ -261,10 +261,51 @@ def train_rnn(cfg: RNNConfig, optimizer: str = "adam", learning_rate: float = 1e
     run = _make_run(_program(cfg), optimizer, learning_rate, clip_norm)
     key = jax.random.PRNGKey(seed)
     all_xs, all_y = _batches(jax.random.fold_in(key, 2), steps, batch_size, cfg.seq_len)
-    params, losses, norms = jax.device_get(run(init_rnn(cfg, key), all_xs, all_y))
+    return _history(*jax.device_get(run(init_rnn(cfg, key), all_xs, all_y)))
+
+
+def _history(params, losses, norms) -> RNNTrainHistory:
+    """One run's records, cut at its first non-finite loss (params are those before it)."""
     losses, norms = np.asarray(losses), np.asarray(norms)
     bad = np.flatnonzero(~np.isfinite(losses))
     diverged_at = int(bad[0]) if bad.size else None
-    if diverged_at is not None:  # rows stop at divergence; params are those before it
+    if diverged_at is not None:
         losses, norms = losses[:diverged_at + 1], norms[:diverged_at + 1]
     return RNNTrainHistory(losses, norms, diverged_at, params)
+
+
+@functools.lru_cache(maxsize=8)
+def _make_seed_runs(cfg: RNNConfig, optimizer: str, learning_rate: float,
+                    clip_norm: float | None):
+    """:func:`_make_run`'s run for a stack of seeds, one compiled program; each CPU device
+    trains its share of them, one after another (:func:`gradviz._devices.map_runs`)."""
+    run = _make_run(cfg, optimizer, learning_rate, clip_norm)
+    return jax.jit(lambda params, all_xs, all_y: _devices.map_runs(run, (params, all_xs, all_y)))
+
+
+def train_rnn_seeds(cfg: RNNConfig, seeds=range(10), optimizer: str = "adam",
+                    learning_rate: float = 1e-3, clip_norm: float | None = None,
+                    steps: int = 200, batch_size: int = 64) -> list[RNNTrainHistory]:
+    """:func:`train_rnn` for every seed in ``seeds`` (weights and batches from that seed, as
+    there), as one compiled program whose runs the CPU's devices share.
+
+    A training claim about one draw of the weights is a claim about that draw; this gives
+    the spread over draws at the cost of about one run per core.
+    """
+    if not isinstance(cfg, RNNConfig):
+        raise ValueError(f"cfg={cfg!r} must be an RNNConfig")
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds is empty; give at least one seed, e.g. range(10)")
+    for s in seeds:
+        learning_rate, clip_norm, steps, _, batch_size = check_training_args(
+            optimizer, learning_rate, clip_norm, steps, s, batch_size)
+    _check_adding_dims(cfg)
+    keys = [jax.random.PRNGKey(s) for s in seeds]
+    data = [_batches(jax.random.fold_in(k, 2), steps, batch_size, cfg.seq_len) for k in keys]
+    stack = functools.partial(jax.tree.map, lambda *a: jnp.stack(a))
+    params, losses, norms = jax.device_get(_make_seed_runs(
+        _program(cfg), optimizer, learning_rate, clip_norm)(
+        stack(*[init_rnn(cfg, k) for k in keys]), *stack(*data)))
+    return [_history(jax.tree.map(lambda a, i=i: a[i], params), losses[i], norms[i])
+            for i in range(len(seeds))]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from gradviz.models.rnn import GATES, RNNConfig, adding_problem, apply_rnn, init_rnn
-from gradviz.rnn_probes import ADDING_BASELINE_MSE, probe_rnn, train_rnn
+from gradviz.rnn_probes import ADDING_BASELINE_MSE, probe_rnn, train_rnn, train_rnn_seeds
 
 
 def _f64(tree):
@@ -266,3 +266,22 @@ def test_train_rnn_scan_equals_a_step_by_step_optax_loop(cell, clip):
     for a, b in zip(jax.tree.leaves(h.params), jax.tree.leaves(params), strict=True):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-6)
     assert h.diverged_at is None and h.loss.shape == h.recurrent_grad_norms.shape == (12,)
+
+
+def test_train_rnn_seeds_is_train_rnn_for_each_seed_bit_for_bit():
+    """One compiled program for all seeds, shared out over the CPU devices: the same weights,
+    batches and updates as train_rnn's run for each seed, to the last bit."""
+    cfg = RNNConfig(cell="lstm", hidden=8, seq_len=6, forget_bias=1.0)
+    many = train_rnn_seeds(cfg, seeds=[4, 0, 7], optimizer="adam",
+                                         learning_rate=1e-2, steps=15, batch_size=8)
+    for seed, got in zip([4, 0, 7], many, strict=True):
+        one = train_rnn(cfg, optimizer="adam", learning_rate=1e-2, steps=15, seed=seed,
+                           batch_size=8)
+        np.testing.assert_array_equal(got.loss, one.loss)
+        np.testing.assert_array_equal(got.recurrent_grad_norms, one.recurrent_grad_norms)
+        for a, b in zip(jax.tree.leaves(got.params), jax.tree.leaves(one.params), strict=True):
+            np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="seeds is empty"):
+        train_rnn_seeds(cfg, seeds=[])
+    with pytest.raises(ValueError, match="seed"):
+        train_rnn_seeds(cfg, seeds=[-1])

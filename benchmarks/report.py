@@ -80,6 +80,21 @@ this run, these are the steps that led to them.
   four depth-30 width-64 training runs took 1.13 s instead of 2.12 s, bit for bit the same,
   but ten width-256 probes on two threads hung for good (0% CPU; cf. jax issue 25861 on
   CPU async dispatch). Not adopted: a lesson that may hang is worse than a slow one.
+* **The CPU as one XLA device per core** (`gradviz._devices`: `jax_num_cpu_devices` set on
+  import, before JAX starts; a `shard_map` gives each device its share of independent runs,
+  a `lax.map` works through them one at a time). Adopted for `train_many` and the
+  transformer grid: lesson 04's 59-run learning-rate table 11.1 s -> 5.5 s warm (13.6 ->
+  9.2 s cold), lesson 11's 40 transformer runs 5.9 s -> 3.0 s warm (12.1 -> 10.7 s cold; the
+  sharded program compiles about 1.5 s longer). Bit for bit the same numbers on 1 and 2
+  devices (tests/test_devices.py), because every run is the same one-run computation.
+  Tried and not adopted: splitting a `vmap` over the devices (2x faster, but the per-device
+  batch size changes XLA's batched products: 27% of a 5-run test's records moved in the last
+  bit); `train_variants`' five runs through the same path (bit for bit the same, 4.7 -> 3.1 s
+  warm but 8.7 -> 9.3 s cold: its five runs are too few to repay the longer compile); the
+  activation and norm chosen per run by `lax.switch` instead of computing each and keeping
+  one (6.5 -> 8.0 s for lesson 04's table, and 14 of 60 runs moved in the last bit); a run
+  dispatched to the second device from Python (each device compiles the program again,
+  1.8 s, and four runs gained 0.2 s).
 * **Importing `FigureWidget` (and anywidget) with `gradviz`**, not at first display: 0.75 s
   moved from the explorer's cell to the import cell.
 * **Kernel-side figure update by direct property assignment** instead of `update_layout`

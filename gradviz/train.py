@@ -14,7 +14,7 @@ import optax
 from jax import lax
 
 from gradviz import _checks, _devices, activations, probes
-from gradviz.models.mlp import MLPConfig, apply_mlp, init_mlp, normalize
+from gradviz.models.mlp import MLPConfig, apply_mlp, init_mlp
 
 OPTIMIZERS = {
     "sgd": optax.sgd,
@@ -288,7 +288,7 @@ def train_variants(configs: dict, *, learning_rate: float = 0.01, steps: int = 2
     if x is None:
         x, y = probes.default_batch(seed, batch_size, first.in_dim, first.out_dim)
     x, y = probes._check_batch(first, x, y)
-    from gradviz import activations, init
+    from gradviz import init
 
     out = {}
     for label, c in configs.items():
@@ -369,68 +369,60 @@ def _weight_norms(layers: list, part: str = "w"):
     return jnp.concatenate([probes.norm(layers[0][part])[None], *hidden])
 
 
-def _pick(options: tuple, index, fn, h):
-    """``fn(options[index], h)`` with ``index`` traced: every option is computed and
-    ``jnp.where`` keeps one (exactly, gradient included). Even with the runs one at a time
-    (:func:`gradviz._devices.map_runs`), where a ``lax.switch`` computes only its own
-    branch, the switch was slower: lesson 04's 60 runs 8.0 s against 6.5 s."""
-    out = fn(options[-1], h)
-    for k in range(len(options) - 2, -1, -1):
-        out = jnp.where(index == k, fn(options[k], h), out)
-    return out
+class _Setting(NamedTuple):
+    """What :func:`apply_mlp` reads of an ``MLPConfig``: hashable, so it can be static."""
+    activation: str
+    norm: str
+    residual: bool
 
 
-def _apply_choice(params, x, choice, kinds):
-    """:func:`apply_mlp` with the activation, norm and skip setting picked by the traced
-    ``choice = (activation, norm, residual)`` indices into the static ``kinds`` tuples:
-    the same operations in the same order, so many networks share one compiled program."""
-    acts, norms, skips = kinds
-    h = x
-    for l, layer in enumerate(params[:-1]):
-        z = _pick(norms, choice[1], normalize, h @ layer["w"] + layer["b"])  # (batch, width)
-        z = _pick(acts, choice[0], lambda name, v: activations.get(name)(v), z)
-        h = _pick(skips, choice[2], lambda skip, z: h + z if (skip and l >= 1) else z, z)
-    return h @ params[-1]["w"] + params[-1]["b"]  # (batch, out_dim)
-
-
-@functools.partial(jax.jit, static_argnames=("kinds", "recipe", "steps"))
-def _many_runs(params, choices, learning_rates, threshold, weight_decay, x, y, *, kinds, recipe,
+@functools.partial(jax.jit, static_argnames=("branches", "recipe", "steps"))
+def _many_runs(params, branch, learning_rates, threshold, weight_decay, x, y, *, branches, recipe,
                steps):
     """:func:`train_mlp`'s loop for many runs at once: a ``lax.scan`` over the steps
     for each run, the runs shared out over the devices (the same loss, ``jax.grad``, optax
-    transformation and records). ``params``, ``choices`` ``(runs, 3)``,
-    ``learning_rates``, ``x`` and ``y`` have a leading run axis. A run's weights stop
-    changing at its first non-finite loss, as :func:`train_mlp` stops there (the caller
-    cuts the records at that step)."""
+    transformation and records). ``params``, ``branch`` ``(runs,)``, ``learning_rates``,
+    ``x`` and ``y`` have a leading run axis. ``branches`` lists the static
+    :class:`_Setting` s; run ``i`` trains :func:`apply_mlp` with ``branches[branch[i]]``,
+    chosen once per run by ``lax.switch``, so each run computes only its own network
+    (picking per layer with ``jnp.where`` computes every setting in use: lesson 07's five
+    networks took 2.2x as long; a ``lax.switch`` per layer was slower still). A run's
+    weights stop changing at its first non-finite loss, as :func:`train_mlp` stops there
+    (the caller cuts the records at that step)."""
 
-    def one(params, choice, learning_rate, xs, ys):
+    def one(params, branch, learning_rate, xs, ys):
         opt = _optimizer(recipe, learning_rate, threshold, weight_decay)
 
-        def loss_fn(p):
-            return jnp.mean((_apply_choice(p, xs, choice, kinds) - ys) ** 2)
+        def train(setting, params):
+            def loss_fn(p):
+                return jnp.mean((apply_mlp(p, xs, setting) - ys) ** 2)
 
-        def step(carry, _):
-            params, state, alive = carry
-            loss, grads = jax.value_and_grad(loss_fn)(params)
-            updates, state = opt.update(grads, state, params)
-            u_norms = _weight_norms(updates)  # (depth,)
-            every = jnp.concatenate([u_norms, _weight_norms(updates, "b"),
-                                     jnp.stack([probes.norm(updates[-1]["w"]),
-                                                probes.norm(updates[-1]["b"])])])
-            rec = {"loss": loss, "grad_norms": _weight_norms(grads),
-                   "update_ratios": u_norms / _weight_norms(params),
-                   "update_norms": probes.norm(every)}
-            alive = alive & jnp.isfinite(loss)  # this step's update is applied
-            params = jax.tree.map(lambda new, old: jnp.where(alive, new, old),
-                                  optax.apply_updates(params, updates), params)
-            return (params, state, alive), rec
+            def step(carry, _):
+                params, state, alive = carry
+                loss, grads = jax.value_and_grad(loss_fn)(params)
+                updates, state = opt.update(grads, state, params)
+                u_norms = _weight_norms(updates)  # (depth,)
+                every = jnp.concatenate([u_norms, _weight_norms(updates, "b"),
+                                         jnp.stack([probes.norm(updates[-1]["w"]),
+                                                    probes.norm(updates[-1]["b"])])])
+                rec = {"loss": loss, "grad_norms": _weight_norms(grads),
+                       "update_ratios": u_norms / _weight_norms(params),
+                       "update_norms": probes.norm(every)}
+                alive = alive & jnp.isfinite(loss)  # this step's update is applied
+                params = jax.tree.map(lambda new, old: jnp.where(alive, new, old),
+                                      optax.apply_updates(params, updates), params)
+                return (params, state, alive), rec
 
-        (params, _, _), rec = lax.scan(step, (params, opt.init(params), jnp.bool_(True)),
-                                       None, length=steps)
-        return params, rec
+            (params, _, _), rec = lax.scan(step, (params, opt.init(params), jnp.bool_(True)),
+                                           None, length=steps)
+            return params, rec
+
+        if len(branches) == 1:
+            return train(branches[0], params)
+        return lax.switch(branch, [functools.partial(train, b) for b in branches], params)
 
     # the runs are independent: each device works through its share (gradviz._devices)
-    return _devices.map_runs(one, (params, choices, learning_rates, x, y))
+    return _devices.map_runs(one, (params, branch, learning_rates, x, y))
 
 
 def train_many(nets: dict, runs, *, steps: int = 200, x=None, y=None,
@@ -450,9 +442,8 @@ def train_many(nets: dict, runs, *, steps: int = 200, x=None, y=None,
     runs take about half the time, with the same numbers as on one device): the learning
     rates, seeds and network choices are traced, so a notebook comparing two activations
     at four learning rates over ten seeds compiles one program instead of one per network,
-    and runs without a Python call per step. (Where networks differ, each run computes
-    every activation and norm in use and keeps its own, a cost that stays small beside the
-    matrix products.)
+    and runs without a Python call per step. (Where networks differ, ``lax.switch`` picks
+    each run's own network once, so a run computes only its own activation and norm.)
 
     Args:
         nets: ``{name: MLPConfig}``; runs: iterable of ``(name, learning_rate, seed)``.
@@ -465,7 +456,6 @@ def train_many(nets: dict, runs, *, steps: int = 200, x=None, y=None,
         ``[TrainHistory]`` in the order of ``runs``, each cut at its divergent step as in
         :func:`train_mlp` (``params`` are the weights before that step).
     """
-    from gradviz.models.mlp import NORMS
 
     _check_one_shape("nets", nets)
     runs = list(runs)
@@ -485,12 +475,10 @@ def train_many(nets: dict, runs, *, steps: int = 200, x=None, y=None,
         raise ValueError("x and y must be given together (or both left as None)")
     if x is not None:
         x, y = probes._check_batch(cfg, x, y)
-    used = [nets[name] for name, _, _ in runs]
-    kinds = (tuple(dict.fromkeys(c.activation for c in used)),
-             tuple(sorted({c.norm for c in used}, key=NORMS.index)),
-             tuple(sorted({c.residual for c in used})))
-    choices = np.array([(kinds[0].index(c.activation), kinds[1].index(c.norm),
-                         kinds[2].index(c.residual)) for c in used], dtype=np.int32)
+    settings = [_Setting(nets[name].activation, nets[name].norm, nets[name].residual)
+                for name, _, _ in runs]
+    branches = tuple(dict.fromkeys(settings))
+    branch = np.array([branches.index(s) for s in settings], dtype=np.int32)
     drawn = {}
     for name, _, seed in runs:  # init_mlp's own compiled draw, once per (net, seed)
         if (name, seed) not in drawn:
@@ -508,8 +496,8 @@ def train_many(nets: dict, runs, *, steps: int = 200, x=None, y=None,
     recipe = Recipe(optimizer, None if clip_norm is None else clip,
                     weight_decay > 0 or optimizer == "adamw")
     final, rec = jax.device_get(_many_runs(
-        params, jnp.asarray(choices), rates, 1.0 if clip_norm is None else clip_norm,
-        weight_decay, xs, ys, kinds=kinds, recipe=recipe, steps=steps))
+        params, jnp.asarray(branch), rates, 1.0 if clip_norm is None else clip_norm,
+        weight_decay, xs, ys, branches=branches, recipe=recipe, steps=steps))
     out = []
     for i in range(len(runs)):
         bad = np.flatnonzero(~np.isfinite(rec["loss"][i]))

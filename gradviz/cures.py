@@ -92,3 +92,79 @@ def output_offset(cfg: MLPConfig, x, y, *, seeds=range(20)) -> dict:
         part.append(float(jnp.mean(gap**2)))
         offset.append(float(gap.mean()))
     return {"loss": np.array(loss), "offset_part": np.array(part), "offset": np.array(offset)}
+
+
+def _capped(v: float, cap: float):
+    """``v``, or the words ``"above {cap:g}"`` where a chaotic run's digits mean nothing."""
+    return v if v < cap else f"above {cap:g}"
+
+
+def _inf_if_bad(values) -> np.ndarray:
+    """``values`` as floats with nan and -inf replaced by inf, the worst a loss can be."""
+    v = np.asarray(values, dtype=float)
+    return np.where(np.isfinite(v), v, np.inf)
+
+
+def training_table(nets: dict, *, x, y, x_test, y_test, labels_test=None, seeds=range(10),
+                   learning_rate: float = 0.003, steps: int = 200, cap: float = 1e4):
+    """Train every network from every seed with SGD and judge it on held-out data.
+
+    All ``len(nets) * len(seeds)`` runs are :func:`gradviz.train.train_many`, one compiled
+    program; run ``(label, s)`` is ``train_mlp(nets[label], "sgd", learning_rate, steps=steps,
+    seed=s, x=x, y=y)``. The baseline is :func:`gradviz.data.mean_baseline_mse`: predicting
+    the training targets' mean for every held-out example.
+
+    Returns:
+        ``(rows, runs)``. ``rows[label]`` holds medians over the seeds of the loss at step 0,
+        the largest loss and the final training loss, the held-out loss with its 10th-90th
+        percentiles, how many seeds end clearly below the baseline on held-out data (under
+        0.9 times it: a network that learnt only the mean lands within a hair of it either
+        side) and, with ``labels_test``, the held-out accuracy. A loss that overflows counts
+        as inf: it ranks last in a median and is left out of the percentiles, which then
+        say how many were. A median at or above ``cap`` reads ``"above 1e4"`` (such runs
+        are chaotic: their digits differ between processors).
+        ``runs[label]`` lists the :class:`gradviz.train.TrainHistory` per seed.
+    """
+    from gradviz.data import mean_baseline_mse
+    from gradviz.train import evaluate, train_many
+
+    if not isinstance(nets, dict) or not nets:
+        raise ValueError(f"nets={nets!r} must be a non-empty dict of MLPConfig")
+    draws = [int(s) for s in _seeds._check_seeds(seeds)]
+    order = [(label, learning_rate, s) for label in nets for s in draws]
+    histories = train_many(nets, order, steps=steps, x=x, y=y)
+    baseline = mean_baseline_mse(np.asarray(y), np.asarray(y_test))
+    rows, runs = {}, {}
+    for label, cfg in nets.items():
+        mine = [h for (name, _, _), h in zip(order, histories, strict=True) if name == label]
+        judged = [evaluate(cfg, h.params, x_test, y_test, labels_test) for h in mine]
+        losses = _inf_if_bad([e.loss for e in judged])
+        held = _seeds.spread(losses)  # its percentiles leave the inf runs out: say how many
+        median = float(np.median(losses))
+        spread = "-" if median >= cap else f"{held.low:.3g}-{held.high:.3g}"
+        if held.nonfinite:
+            spread += f" ({held.nonfinite} inf)"
+        row = {"loss at 0": float(np.median(_inf_if_bad([h.loss[0] for h in mine]))),
+               "largest": _capped(float(np.median(_inf_if_bad([np.nanmax(h.loss)
+                                                               for h in mine]))), cap),
+               "final": _capped(float(np.median(_inf_if_bad([h.loss[-1] for h in mine]))),
+                                cap),
+               "held-out": _capped(median, cap), "10th-90th": spread,
+               "< 0.9 x baseline":
+                   f"{sum(v < 0.9 * baseline for v in losses)} of {len(judged)}"}
+        if labels_test is not None:
+            acc = _seeds.spread([e.accuracy for e in judged])
+            row["accuracy"] = acc.median
+            row["acc. 10th-90th"] = f"{acc.low:.2f}-{acc.high:.2f}"
+        rows[label], runs[label] = row, mine
+    return rows, runs
+
+
+def median_loss(histories: list) -> np.ndarray:
+    """The step-by-step median of several runs' training losses (a run cut short by a
+    non-finite loss counts as inf from there on)."""
+    steps = max(len(h.loss) for h in histories)
+    losses = np.full((len(histories), steps), np.inf)
+    for i, h in enumerate(histories):
+        losses[i, :len(h.loss)] = h.loss
+    return np.median(losses, axis=0)

@@ -165,3 +165,10 @@ def test_sharpness_is_the_top_eigenvalue_of_the_exact_hessian():
     hessian = jax.hessian(lambda f: jnp.mean((gv.apply_mlp(unravel(f), x, cfg) - y) ** 2))(flat)
     top = np.linalg.eigvalsh(np.asarray(hessian, dtype=np.float64))[-1]
     np.testing.assert_allclose(gv.probes.sharpness(cfg, x=x, y=y, iters=200), top, rtol=1e-4)
+
+
+@pytest.mark.parametrize("cfg", [gv.MLPConfig(depth=1, width=8, in_dim=3, out_dim=2),
+                                 gv.MLPConfig(depth=30, width=64)])
+def test_n_params_counts_init_mlps_arrays(cfg):
+    params = gv.init_mlp(cfg, jax.random.PRNGKey(0))
+    assert cfg.n_params == sum(p["w"].size + p["b"].size for p in params)

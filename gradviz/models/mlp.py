@@ -90,6 +90,13 @@ class MLPConfig:
         return init.sigma_w(self.init, self.width, self.width,
                             weight_scale=self.weight_scale, std=self.init_std)
 
+    @property
+    def n_params(self) -> int:
+        """Weights and biases: ``(in + 1) W + (depth - 1)(W + 1) W + (W + 1) out``."""
+        w = self.width
+        return ((self.in_dim + 1) * w + (self.depth - 1) * (w + 1) * w
+                + (w + 1) * self.out_dim)
+
 
 def depth_bucket(depth: int) -> int:
     """The smallest power of two ``>= depth``, and at least 32.

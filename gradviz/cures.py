@@ -132,7 +132,7 @@ def training_table(nets: dict, *, x, y, x_test, y_test, labels_test=None, seeds=
         raise ValueError(f"nets={nets!r} must be a non-empty dict of MLPConfig")
     draws = [int(s) for s in _seeds._check_seeds(seeds)]
     order = [(label, learning_rate, s) for label in nets for s in draws]
-    histories = train_many(nets, order, steps=steps, x=x, y=y)
+    histories = train_many(nets, order, steps=steps, x=x, y=y, norms=False)
     baseline = mean_baseline_mse(np.asarray(y), np.asarray(y_test))
     rows, runs = {}, {}
     for label, cfg in nets.items():

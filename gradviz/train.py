@@ -376,9 +376,9 @@ class _Setting(NamedTuple):
     residual: bool
 
 
-@functools.partial(jax.jit, static_argnames=("branches", "recipe", "steps"))
+@functools.partial(jax.jit, static_argnames=("branches", "recipe", "steps", "norms"))
 def _many_runs(params, branch, learning_rates, threshold, weight_decay, x, y, *, branches, recipe,
-               steps):
+               steps, norms=True):
     """:func:`train_mlp`'s loop for many runs at once: a ``lax.scan`` over the steps
     for each run, the runs shared out over the devices (the same loss, ``jax.grad``, optax
     transformation and records). ``params``, ``branch`` ``(runs,)``, ``learning_rates``,
@@ -387,8 +387,10 @@ def _many_runs(params, branch, learning_rates, threshold, weight_decay, x, y, *,
     chosen once per run by ``lax.switch``, so each run computes only its own network
     (picking per layer with ``jnp.where`` computes every setting in use: lesson 07's five
     networks took 2.2x as long; a ``lax.switch`` per layer was slower still). A run's
-    weights stop changing at its first non-finite loss, as :func:`train_mlp` stops there
-    (the caller cuts the records at that step)."""
+    weights stop changing at its first non-finite loss, as :func:`train_mlp` stops there,
+    and the run stops computing (``lax.cond``; the caller cuts the records at that step).
+    With ``norms=False`` only the loss is recorded (the per-layer norms cost about a fifth
+    of a step at width 64)."""
 
     def one(params, branch, learning_rate, xs, ys):
         opt = _optimizer(recipe, learning_rate, threshold, weight_decay)
@@ -397,24 +399,33 @@ def _many_runs(params, branch, learning_rates, threshold, weight_decay, x, y, *,
             def loss_fn(p):
                 return jnp.mean((apply_mlp(p, xs, setting) - ys) ** 2)
 
-            def step(carry, _):
+            def live(carry):
                 params, state, alive = carry
                 loss, grads = jax.value_and_grad(loss_fn)(params)
                 updates, state = opt.update(grads, state, params)
-                u_norms = _weight_norms(updates)  # (depth,)
-                every = jnp.concatenate([u_norms, _weight_norms(updates, "b"),
-                                         jnp.stack([probes.norm(updates[-1]["w"]),
-                                                    probes.norm(updates[-1]["b"])])])
-                rec = {"loss": loss, "grad_norms": _weight_norms(grads),
-                       "update_ratios": u_norms / _weight_norms(params),
-                       "update_norms": probes.norm(every)}
+                rec = {"loss": loss}
+                if norms:
+                    u_norms = _weight_norms(updates)  # (depth,)
+                    every = jnp.concatenate([u_norms, _weight_norms(updates, "b"),
+                                             jnp.stack([probes.norm(updates[-1]["w"]),
+                                                        probes.norm(updates[-1]["b"])])])
+                    rec.update(grad_norms=_weight_norms(grads),
+                               update_ratios=u_norms / _weight_norms(params),
+                               update_norms=probes.norm(every))
                 alive = alive & jnp.isfinite(loss)  # this step's update is applied
                 params = jax.tree.map(lambda new, old: jnp.where(alive, new, old),
                                       optax.apply_updates(params, updates), params)
                 return (params, state, alive), rec
 
-            (params, _, _), rec = lax.scan(step, (params, opt.init(params), jnp.bool_(True)),
-                                           None, length=steps)
+            carry = (params, opt.init(params), jnp.bool_(True))
+            blank = jax.tree.map(lambda r: jnp.full(r.shape, jnp.nan, r.dtype),
+                                 jax.eval_shape(live, carry)[1])
+
+            def step(carry, _):
+                # a diverged run stops computing: its later records are cut by the caller
+                return lax.cond(carry[2], live, lambda c: (c, blank), carry)
+
+            (params, _, _), rec = lax.scan(step, carry, None, length=steps)
             return params, rec
 
         if len(branches) == 1:
@@ -428,7 +439,7 @@ def _many_runs(params, branch, learning_rates, threshold, weight_decay, x, y, *,
 def train_many(nets: dict, runs, *, steps: int = 200, x=None, y=None,
                clip_norm: float | None = None, clip: str = "global_norm",
                batch_size: int = 256, optimizer: str = "sgd",
-               weight_decay: float = 0.0) -> list:
+               weight_decay: float = 0.0, norms: bool = True) -> list:
     """Many runs of :func:`train_mlp` as one compiled program.
 
     ``runs`` lists ``(name, learning_rate, seed)``; run ``i`` is
@@ -451,6 +462,8 @@ def train_many(nets: dict, runs, *, steps: int = 200, x=None, y=None,
             weight decay is traced, so a sweep over it reuses the compiled program.
         x, y: one batch shared by every run (default: each seed's standard-normal batch
             of ``batch_size`` rows, as :func:`train_mlp` draws it).
+        norms: record the per-layer gradient and update norms; with False the histories'
+            ``grad_norms``, ``update_ratios`` and ``update_norms`` are None (a fifth faster).
 
     Returns:
         ``[TrainHistory]`` in the order of ``runs``, each cut at its divergent step as in
@@ -470,6 +483,8 @@ def train_many(nets: dict, runs, *, steps: int = 200, x=None, y=None,
         optimizer, 1.0, clip_norm, steps, 0, batch_size)
     _checks.one_of("clip", clip, CLIPS)
     weight_decay = _checks.real("weight_decay", weight_decay, low=0.0)
+    if not isinstance(norms, bool):
+        raise ValueError(f"norms={norms!r} must be True or False")
     cfg = next(iter(nets.values()))
     if (x is None) != (y is None):
         raise ValueError("x and y must be given together (or both left as None)")
@@ -497,13 +512,14 @@ def train_many(nets: dict, runs, *, steps: int = 200, x=None, y=None,
                     weight_decay > 0 or optimizer == "adamw")
     final, rec = jax.device_get(_many_runs(
         params, jnp.asarray(branch), rates, 1.0 if clip_norm is None else clip_norm,
-        weight_decay, xs, ys, branches=branches, recipe=recipe, steps=steps))
+        weight_decay, xs, ys, branches=branches, recipe=recipe, steps=steps, norms=norms))
+    cut = (lambda a, i, done: np.asarray(a[i, :done])) if norms else (lambda a, i, done: None)
     out = []
     for i in range(len(runs)):
         bad = np.flatnonzero(~np.isfinite(rec["loss"][i]))
         done = steps if bad.size == 0 else int(bad[0]) + 1
         out.append(TrainHistory(
-            np.asarray(rec["loss"][i, :done]), np.asarray(rec["grad_norms"][i, :done]),
-            np.asarray(rec["update_ratios"][i, :done]), None if bad.size == 0 else done - 1,
-            jax.tree.map(lambda a, i=i: a[i], final), np.asarray(rec["update_norms"][i, :done])))
+            np.asarray(rec["loss"][i, :done]), cut(rec.get("grad_norms"), i, done),
+            cut(rec.get("update_ratios"), i, done), None if bad.size == 0 else done - 1,
+            jax.tree.map(lambda a, i=i: a[i], final), cut(rec.get("update_norms"), i, done)))
     return out

@@ -175,6 +175,25 @@ def test_train_many_matches_train_mlp_run_by_run():
     assert train.train_many(nets, runs, steps=25, x=X, y=Y)[2].diverged_at is not None
 
 
+def test_train_many_without_norms_trains_the_same_runs():
+    """norms=False drops the per-layer records, nothing else: the same losses and weights,
+    bit for bit, a diverged run included (it stops computing after its divergent step)."""
+    nets = {"relu": gv.MLPConfig(depth=6, width=16, activation="relu", init="he_normal"),
+            "tanh": gv.MLPConfig(depth=6, width=16, activation="tanh", residual=True)}
+    runs = [("relu", 0.05, 3), ("relu", 30.0, 0), ("tanh", 0.02, 1)]
+    full = train.train_many(nets, runs, steps=25, x=X, y=Y)
+    lean = train.train_many(nets, runs, steps=25, x=X, y=Y, norms=False)
+    assert full[1].diverged_at is not None
+    for a, b in zip(full, lean, strict=True):
+        assert a.diverged_at == b.diverged_at
+        np.testing.assert_array_equal(a.loss, b.loss)
+        for u, v in zip(jax.tree.leaves(a.params), jax.tree.leaves(b.params), strict=True):
+            np.testing.assert_array_equal(u, v)
+        assert b.grad_norms is None and b.update_ratios is None and b.update_norms is None
+    with pytest.raises(ValueError, match="norms"):
+        train.train_many(nets, runs, steps=5, norms="yes")
+
+
 def test_train_many_with_adamw_and_weight_decay_matches_train_mlp():
     """Lesson 08's weight-decay table: AdamW runs over seeds, the decay traced (0.1 and 1.0
     share one program)."""

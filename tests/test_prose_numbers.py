@@ -1,4 +1,4 @@
-"""Every number a lesson's prose quotes is one the lesson measured (or an exact derivation).
+"""Every number a lesson's prose quotes was measured above it (or is an exact derivation).
 
 Prose that quotes an older run, a rounding that is wrong, or a number nobody printed fails
 here. What counts as a quoted number and as backed is defined in tests/prose_numbers.py. A
@@ -34,8 +34,10 @@ DERIVED = {
         "1e-3 ** (1 / 29)": "the factor whose 29th power is 1e-3",
         "100 * (1 - 1e-3 ** (1 / 29))": "how far below 1 that factor is, in percent",
     },
+    "00": {"1e-18": "the example of a quoted number; lesson 00's first table prints it"},
     "03": {
         "0.97": "the saturation rule's tanh threshold (gv.activations)",
+        "0.03": "the saturation rule's sigmoid threshold (gv.activations)",
         "0.01": "the 'normal' init's default std",
         "math.atanh(0.97)": "where |tanh h| = 0.97",
         "stats.norm.ppf(0.75)": "half of a Gaussian lies beyond this many standard deviations",
@@ -58,8 +60,10 @@ DERIVED = {
     "06": {"0.1 ** (1 / 49)": "the per-step factor that keeps 10% after 49 steps",
            "1 - 0.1 ** (1 / 49)": "its complement",
            "special.expit(3)": "a forget gate with bias 3"},
-    "08": {"0.7": "the cliff's target"},
+    "07": {"0.1": "the explorer's weight-scale slider minimum"},
+    "08": {"0.7": "the cliff's target", "1e4": "the explorer's clip-threshold slider maximum"},
     "09": {"6": "the flat-part rule: |phi'| below 6% of its maximum"},
+    "11": {"1e-8": "optax.adam's default eps"},
     "10": {"math.sqrt(6)": "the uniform init's scale that makes n Var(W) = 2",
            "0.5 ** (29 / 2)": "a ReLU signal halved in variance for 29 layers, as a norm",
            "100 * 0.035": "check_uniform_relu_scale's tolerance on the per-layer factor, percent",
@@ -78,10 +82,34 @@ def _derived(lesson: str) -> list[float]:
 
 
 def unbacked_in(nb, lesson: str) -> list[str]:
-    markdown, joined = notebook_texts(nb)
-    sources = source_numbers(joined) + _derived(lesson)
-    return [f"c{i}: {q.text}" for i, md in markdown for q in quoted_numbers(md)
-            if not backed(q, sources)]
+    """Quoted numbers of ``nb`` that nothing *before* them backs: the outputs and code of the
+    cells above a markdown cell, or of the code cell right after it (the one it introduces).
+    A number printed only further down is a forward reference to a result the learner has
+    not seen, and the usual sign of prose left over from an older run (08 once quoted a
+    stale 1.01 that matched an unrelated output below)."""
+    derived = _derived(lesson)
+    seen, pending, missing = [], [], []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            pending.append(i)
+            continue
+        if cell.cell_type != "code":
+            continue
+        seen += source_numbers(notebook_texts(_only(nb, cell))[1])
+        for j in pending:  # markdown cells that introduce this one see it too
+            missing += [f"c{j}: {q.text}" for q in quoted_numbers(nb.cells[j].source)
+                        if not backed(q, seen + derived)]
+        pending = []
+    missing += [f"c{j}: {q.text}" for j in pending for q in quoted_numbers(nb.cells[j].source)
+                if not backed(q, seen + derived)]
+    return missing
+
+
+def _only(nb, cell):
+    """A copy of ``nb`` holding just ``cell`` (for :func:`notebook_texts`)."""
+    one = nbformat.v4.new_notebook()
+    one.cells = [cell]
+    return one
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -142,3 +170,21 @@ def test_unbacked_reports_cell_and_number():
             "stream", name="stdout", text="0.43\n")]),
     ])
     assert unbacked(nb) == ["c0: 0.42"]
+
+
+def test_a_number_printed_only_further_down_fails():
+    """Prose must quote what the learner has just seen: the cells above it, or the code cell
+    it introduces; an output two sections later does not back it."""
+    new = nbformat.v4
+    def nb(*cells):
+        book = new.new_notebook()
+        book.cells = list(cells)
+        return book
+    def code(text):
+        cell = new.new_code_cell("pass")
+        cell.outputs = [new.new_output("stream", name="stdout", text=text)]
+        return cell
+    quote, intro = new.new_markdown_cell("the ratio is 4.56"), new.new_markdown_cell("next")
+    assert unbacked_in(nb(quote, code("7\n"), intro, code("4.56\n")), "xx") == ["c0: 4.56"]
+    assert unbacked_in(nb(quote, code("4.56\n"), intro, code("7\n")), "xx") == []
+    assert unbacked_in(nb(code("4.56\n"), intro, code("7\n"), quote), "xx") == []

@@ -135,3 +135,52 @@ def learning_rate_sweep(cfg: MLPConfig, x, y, learning_rates, *, steps: int = 10
             if ok else None,
             sharpness_after=probes.sharpness(cfg, params=h.params, x=x, y=y) if ok else None))
     return runs
+
+
+def threshold_sweep(cfg: MLPConfig, x, y, multiples, *, seeds=range(10),
+                    steps: int = 100) -> dict:
+    """:func:`learning_rate_sweep` over many draws, each at multiples of its *own* threshold.
+
+    For every seed ``s`` the sharpness at initialisation ``lambda_s``
+    (:func:`gradviz.probes.sharpness` of ``init_mlp(cfg, PRNGKey(s))``) sets the learning
+    rates ``k * 2 / lambda_s``; all ``len(multiples) * len(seeds)`` runs are
+    :func:`gradviz.train_mlp` ``(cfg, "sgd", lr, steps=steps, seed=s, x=x, y=y)``, trained as
+    one program by :func:`gradviz.train.train_many`. Every surviving run's final sharpness is
+    compared with its ``2 / lr``.
+
+    Returns:
+        ``{"k x 2/lambda": row}``: how many draws diverged and the median step they did, and
+        over the survivors the medians of the largest loss relative to the loss at step 0,
+        of the final loss, of the dead-unit fraction after training and of
+        ``lambda_max after / (2 / lr)``, and how many survivors end with
+        ``lambda_max after >= 2 / lr`` (past the quadratic model's stability limit).
+    """
+    from gradviz import seeds as _seeds
+
+    if not isinstance(cfg, MLPConfig):
+        raise ValueError(f"cfg={cfg!r} must be an MLPConfig")
+    ks = [_checks.real("multiples", k, low=0.0, inclusive=False)
+          for k in np.atleast_1d(np.asarray(multiples, dtype=float))]
+    draws = [int(s) for s in _seeds._check_seeds(seeds)]
+    lam = {s: probes.sharpness(cfg, x=x, y=y, seed=s) for s in draws}
+    order = [(k, s) for k in ks for s in draws]
+    hist = train.train_many({"net": cfg}, [("net", k * 2 / lam[s], s) for k, s in order],
+                            steps=steps, x=x, y=y, norms=False)
+    rows = {}
+    for k in ks:
+        mine = [h for (kk, _), h in zip(order, hist, strict=True) if kk == k]
+        lrs = [k * 2 / lam[s] for s in draws]
+        ok = [(h, lr) for h, lr in zip(mine, lrs, strict=True) if h.diverged_at is None]
+        died = [h.diverged_at for h in mine if h.diverged_at is not None]
+        after = [probes.sharpness(cfg, params=h.params, x=x, y=y) * lr / 2 for h, lr in ok]
+        med = (lambda v: float(np.median(v))) if ok else (lambda v: None)
+        rows[f"{k:g} x 2/lambda"] = {
+            "diverged": f"{len(died)} of {len(mine)}",
+            "at step (median)": float(np.median(died)) if died else None,
+            "largest / start": med([np.max(h.loss) / h.loss[0] for h, _ in ok]),
+            "final loss": med([h.loss[-1] for h, _ in ok]),
+            "dead units after": med([float(probes.activation_stats(cfg, params=h.params, x=x)
+                                           ["dead"].mean()) for h, _ in ok]),
+            "lambda after / (2/lr)": med(after),
+            "at or past 2/lr": f"{sum(a >= 1 for a in after)} of {len(ok)}"}
+    return rows

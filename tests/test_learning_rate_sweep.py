@@ -34,3 +34,26 @@ def test_sweep_rejects_bad_learning_rates():
         learning_rate_sweep(cfg, *gv.data.teacher_regression(0, 8, 16), [0.1, -1.0])
     with pytest.raises(ValueError, match="cfg"):
         learning_rate_sweep("mlp", *gv.data.teacher_regression(0, 8, 16), [0.1])
+
+
+def test_threshold_sweep_trains_each_draw_at_its_own_threshold():
+    cfg = gv.MLPConfig(depth=4, width=16, activation="relu", init="he_normal")
+    x, y = gv.data.teacher_regression(0, 64, 16)
+    rows = gv.stability.threshold_sweep(cfg, x, y, (0.5, 40), seeds=range(3), steps=30)
+    after, finals = [], []
+    for s in range(3):  # the second route: each draw's own threshold, train_mlp, then the probe
+        lr = 0.5 * 2 / gv.probes.sharpness(cfg, x=x, y=y, seed=s)
+        h = gv.train_mlp(cfg, "sgd", lr, steps=30, seed=s, x=x, y=y)
+        assert h.diverged_at is None
+        finals.append(h.loss[-1])
+        after.append(gv.probes.sharpness(cfg, params=h.params, x=x, y=y) * lr / 2)
+    low = rows["0.5 x 2/lambda"]
+    assert low["diverged"] == "0 of 3" and low["at step (median)"] is None
+    assert low["final loss"] == pytest.approx(np.median(finals), rel=1e-4)
+    assert low["lambda after / (2/lr)"] == pytest.approx(np.median(after), rel=1e-3)
+    assert low["at or past 2/lr"] == f"{sum(a >= 1 for a in after)} of 3"
+    high = rows["40 x 2/lambda"]  # 40 times the threshold: every draw overflows
+    assert high["diverged"] == "3 of 3" and high["final loss"] is None
+    assert high["at or past 2/lr"] == "0 of 0"
+    with pytest.raises(ValueError, match="multiples"):
+        gv.stability.threshold_sweep(cfg, x, y, (0.0,), seeds=range(2))

@@ -26,6 +26,7 @@ import jax
 import numpy as np
 
 from gradviz import _checks, probes, train
+from gradviz import seeds as _seeds
 from gradviz.models.mlp import MLPConfig, init_mlp
 
 
@@ -155,8 +156,6 @@ def threshold_sweep(cfg: MLPConfig, x, y, multiples, *, seeds=range(10),
         ``lambda_max after / (2 / lr)``, and how many survivors end with
         ``lambda_max after >= 2 / lr`` (past the quadratic model's stability limit).
     """
-    from gradviz import seeds as _seeds
-
     if not isinstance(cfg, MLPConfig):
         raise ValueError(f"cfg={cfg!r} must be an MLPConfig")
     ks = [_checks.real("multiples", k, low=0.0, inclusive=False)
@@ -169,8 +168,8 @@ def threshold_sweep(cfg: MLPConfig, x, y, multiples, *, seeds=range(10),
     rows = {}
     for k in ks:
         mine = [h for (kk, _), h in zip(order, hist, strict=True) if kk == k]
-        lrs = [k * 2 / lam[s] for s in draws]
-        ok = [(h, lr) for h, lr in zip(mine, lrs, strict=True) if h.diverged_at is None]
+        ok = [(h, k * 2 / lam[s]) for h, s in zip(mine, draws, strict=True)
+              if h.diverged_at is None]
         died = [h.diverged_at for h in mine if h.diverged_at is not None]
         after = [probes.sharpness(cfg, params=h.params, x=x, y=y) * lr / 2 for h, lr in ok]
         med = (lambda v: float(np.median(v))) if ok else (lambda v: None)

@@ -383,7 +383,7 @@ def _many_runs(params, branch, learning_rates, threshold, weight_decay, x, y, *,
     for each run, the runs shared out over the devices (the same loss, ``jax.grad``, optax
     transformation and records). ``params``, ``branch`` ``(runs,)``, ``learning_rates``,
     ``x`` and ``y`` have a leading run axis. ``branches`` lists the static
-    :class:`_Setting` s; run ``i`` trains :func:`apply_mlp` with ``branches[branch[i]]``,
+    :class:`_Setting` tuples; run ``i`` trains :func:`apply_mlp` with ``branches[branch[i]]``,
     chosen once per run by ``lax.switch``, so each run computes only its own network
     (picking per layer with ``jnp.where`` computes every setting in use: lesson 07's five
     networks took 2.2x as long; a ``lax.switch`` per layer was slower still). A run's
